@@ -1,0 +1,213 @@
+"""Typed, validated configuration of one deployment environment.
+
+Every value a stack needs comes from here. The models forbid unknown keys (a typo such as
+``removal_polcy`` must fail, not be silently ignored) and carry the allowed range of every
+number, so that a wrong value fails at synth with the key named. Rules that relate two fields
+live in ``model_validator`` methods next to the fields they relate.
+
+Later features add their own section model here, next to the constructs that consume it, so
+that no knob exists before something reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Retention periods that CloudWatch Logs accepts (PutRetentionPolicy); any other number is
+#: rejected by the service at deploy time, so it is rejected here at synth time instead.
+CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)
+
+#: S3 refuses a transition to STANDARD_IA before day 30, and objects must stay 30 days in
+#: STANDARD_IA before a lifecycle rule may move them on to a Glacier class.
+S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS = 30
+S3_MIN_DAYS_IN_INFREQUENT_ACCESS = 30
+
+PRODUCTION_ENVIRONMENT = "prod"
+
+_TAG_VALUE = re.compile(r"^[\w\s+=.:/@-]{1,256}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+TagValue = Annotated[str, Field(min_length=1, max_length=256)]
+AwsAccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+AwsRegion = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")]
+
+
+class StrictModel(BaseModel):
+    """Immutable, and unknown keys are errors rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_tag_value(value: str) -> str:
+    if not _TAG_VALUE.match(value):
+        raise ValueError(
+            "tag values may contain letters, digits, spaces and + - = . _ : / @ "
+            f"(1-256 characters); got {value!r}"
+        )
+    return value
+
+
+class TagsConfig(StrictModel):
+    """Who owns the environment and who pays for it; applied to every taggable resource."""
+
+    owner: TagValue
+    cost_centre: TagValue
+
+    _valid_owner = field_validator("owner", "cost_centre")(_check_tag_value)
+
+
+class StorageConfig(StrictModel):
+    """Lifecycle of the data lake buckets (see constructs_lib.data_lake_storage)."""
+
+    raw_infrequent_access_after_days: int = Field(ge=S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS, le=3650)
+    #: ``null`` keeps raw objects in STANDARD_IA for good.
+    raw_glacier_after_days: int | None = Field(default=None, ge=60, le=3650)
+    noncurrent_version_expiration_days: int = Field(ge=1, le=3650)
+    query_results_expiration_days: int = Field(ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _glacier_after_infrequent_access(self) -> StorageConfig:
+        if self.raw_glacier_after_days is None:
+            return self
+        earliest = self.raw_infrequent_access_after_days + S3_MIN_DAYS_IN_INFREQUENT_ACCESS
+        if self.raw_glacier_after_days < earliest:
+            raise ValueError(
+                "raw_glacier_after_days must be at least raw_infrequent_access_after_days + "
+                f"{S3_MIN_DAYS_IN_INFREQUENT_ACCESS} (S3 keeps objects 30 days in STANDARD_IA "
+                f"before a Glacier transition): allowed >= {earliest}, "
+                f"got {self.raw_glacier_after_days}"
+            )
+        return self
+
+
+class LoggingConfig(StrictModel):
+    """How long operational logs are kept: S3 server access logs and CloudWatch log groups."""
+
+    retention_days: int
+
+    @field_validator("retention_days")
+    @classmethod
+    def _cloudwatch_accepts(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            allowed = ", ".join(str(d) for d in CLOUDWATCH_RETENTION_DAYS)
+            raise ValueError(f"must be one of the CloudWatch Logs retention periods ({allowed}); got {value}")
+        return value
+
+
+class AlarmsConfig(StrictModel):
+    """Who hears about alarms: e-mail subscribers of the environment's alarm topic."""
+
+    email_subscribers: tuple[str, ...] = ()
+
+    @field_validator("email_subscribers")
+    @classmethod
+    def _valid_addresses(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in values if not _EMAIL.match(v)]
+        if bad:
+            raise ValueError(f"not e-mail addresses: {', '.join(repr(b) for b in bad)}")
+        if len(set(values)) != len(values):
+            raise ValueError("duplicate e-mail addresses")
+        return values
+
+
+class EnvironmentConfig(StrictModel):
+    """Everything that differs between dev, staging and prod."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,11}$")]
+    project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,19}$")]
+    #: Both or neither: without them the stacks are environment-agnostic.
+    account: AwsAccountId | None = None
+    region: AwsRegion | None = None
+    #: ``retain`` keeps buckets, keys and other stateful resources when the stack is deleted;
+    #: ``destroy`` empties and deletes them. Production must retain.
+    data_removal_policy: Literal["retain", "destroy"]
+    tags: TagsConfig
+    storage: StorageConfig
+    logging: LoggingConfig
+    alarms: AlarmsConfig
+
+    @model_validator(mode="after")
+    def _account_and_region_together(self) -> EnvironmentConfig:
+        if (self.account is None) != (self.region is None):
+            raise ValueError(
+                "account and region must be given together (or both omitted for an "
+                f"environment-agnostic synth); got account={self.account!r}, region={self.region!r}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_keeps_data(self) -> EnvironmentConfig:
+        if self.name == PRODUCTION_ENVIRONMENT and self.data_removal_policy != "retain":
+            raise ValueError(
+                f"data_removal_policy must be 'retain' in {PRODUCTION_ENVIRONMENT}; "
+                f"got {self.data_removal_policy!r}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_alarms_reach_someone(self) -> EnvironmentConfig:
+        if self.name == PRODUCTION_ENVIRONMENT and not self.alarms.email_subscribers:
+            raise ValueError(
+                f"alarms.email_subscribers must list at least one address in {PRODUCTION_ENVIRONMENT}"
+            )
+        return self
+
+    @property
+    def is_environment_agnostic(self) -> bool:
+        return self.account is None
+
+    @property
+    def destroys_data_on_delete(self) -> bool:
+        return self.data_removal_policy == "destroy"
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        """Tags applied to every taggable resource of the environment's stacks."""
+        return {
+            "project": self.project,
+            "environment": self.name,
+            "owner": self.tags.owner,
+            "cost-centre": self.tags.cost_centre,
+        }
+
+
+class BaselineConfig(StrictModel):
+    """Tags of the account baseline stack.
+
+    The baseline is shared by every environment deployed to the same account and region, so
+    its template must not depend on which environment was selected: it takes its tags from
+    here, never from an environment.
+    """
+
+    owner: TagValue
+    cost_centre: TagValue
+
+    _valid_owner = field_validator("owner", "cost_centre")(_check_tag_value)
+
+
+class ProjectConfig(StrictModel):
+    """Settings shared by all environments (config/project.yaml)."""
+
+    project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,19}$")]
+    baseline: BaselineConfig
+
+    def baseline_tags(self) -> dict[str, str]:
+        return {
+            "project": self.project,
+            "environment": "account-baseline",
+            "owner": self.baseline.owner,
+            "cost-centre": self.baseline.cost_centre,
+        }
+
+
+class AppConfig(StrictModel):
+    """What app.py needs: the project-wide settings and the selected environment."""
+
+    project: ProjectConfig
+    environment: EnvironmentConfig
