@@ -1,0 +1,111 @@
+"""The SNS topic that an environment's alarms and failure events publish to.
+
+Fixed (security): the topic is encrypted with a customer-managed key (the AWS-managed SNS key
+cannot be used by CloudWatch or EventBridge, so their notifications would be dropped) and
+refuses publishes that do not use TLS. The key lets exactly the services that need it use it:
+CloudWatch alarms and EventBridge rules (to publish) and SNS (to write undeliverable
+notifications to the dead-letter queue), each only for this account.
+
+Subscriptions have a redrive policy: a notification that cannot be delivered lands in an
+encrypted dead-letter queue (kept 14 days) instead of being lost.
+
+Tunable: the e-mail subscribers and the removal policy of the key and queue. An existing
+topic can be passed in; subscriptions are then added to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from constructs_lib.encryption import rotating_key
+
+#: Services that must use the key: alarm and event publishers, and SNS for the DLQ.
+KEY_USERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com")
+#: The longest retention SQS allows.
+DEAD_LETTER_RETENTION = cdk.Duration.days(14)
+_QUEUE_IS_A_DLQ = (
+    "This queue is itself the dead-letter queue of the alarm topic's subscriptions (SNS "
+    "redrive policy), which cdk-nag does not recognise; it has no consumer, so a "
+    "dead-letter queue of its own would only move the same messages once more."
+)
+
+
+class AlarmTopic(Construct):
+    """Attributes: ``topic``; ``key`` (``None`` when an existing topic was passed in);
+    ``dead_letter_queue`` (``None`` when there are no subscribers)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        email_subscribers: Sequence[str] = (),
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        existing_topic: sns.ITopic | None = None,
+        existing_key: kms.IKey | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if existing_topic is not None and existing_key is not None:
+            raise ValueError(
+                "AlarmTopic: pass existing_topic or existing_key, not both (an existing topic "
+                "already has its key)"
+            )
+        if len(set(email_subscribers)) != len(email_subscribers):
+            raise ValueError(f"AlarmTopic: duplicate e-mail subscribers in {list(email_subscribers)}")
+        self._removal_policy = removal_policy
+
+        if existing_topic is not None:
+            self.key: kms.IKey | None = None
+            self.topic: sns.ITopic = existing_topic
+        else:
+            self.key = self._new_key("Key") if existing_key is None else existing_key
+            self.topic = sns.Topic(self, "Topic", master_key=self.key, enforce_ssl=True)
+
+        self.dead_letter_queue: sqs.Queue | None = None
+        if email_subscribers:
+            queue_key = self._new_key("DeadLetterKey") if self.key is None else self.key
+            self.dead_letter_queue = sqs.Queue(
+                self,
+                "DeadLetterQueue",
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=queue_key,
+                enforce_ssl=True,
+                retention_period=DEAD_LETTER_RETENTION,
+                removal_policy=removal_policy,
+            )
+            cdk.Validations.of(self.dead_letter_queue).acknowledge(
+                *(
+                    cdk.Acknowledgment(id=rule_id, reason=_QUEUE_IS_A_DLQ)
+                    for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
+                )
+            )
+        for address in email_subscribers:
+            self.topic.add_subscription(
+                subscriptions.EmailSubscription(address, dead_letter_queue=self.dead_letter_queue)
+            )
+
+    def _new_key(self, construct_id: str) -> kms.Key:
+        key = rotating_key(
+            self,
+            construct_id,
+            description="Encrypts the alarm topic and its dead-letter queue",
+            removal_policy=self._removal_policy,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAlarmPublishersAndDeadLetterDelivery",
+                principals=[iam.ServicePrincipal(service) for service in KEY_USERS],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+            )
+        )
+        return key
