@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""The CDK app: ``cdk synth -c env=<dev|staging|prod>`` (default dev).
+
+Loads and validates the selected environment's configuration once, builds the account
+baseline and the environment's stacks, tags everything, and registers the compliance packs.
+Needs no AWS credentials and no network: nothing here looks anything up.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import aws_cdk as cdk
+
+from config import AppConfig, ConfigError, EnvironmentConfig, load_config
+from constructs_lib import LakeLifecyclePolicy
+from stacks import AccountBaselineStack, FoundationStack
+from stacks.compliance import add_compliance_checks
+from stacks.tagging import apply_tags
+
+_REMOVAL_POLICIES = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
+
+
+def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
+    """Create the app with all stacks of the environment named by the ``env`` context key."""
+    app = cdk.App(context=context, outdir=outdir)
+    config = load_config(app.node.try_get_context("env"))
+    add_stacks(app, config)
+    add_compliance_checks(app)
+    return app
+
+
+def add_stacks(app: cdk.App, config: AppConfig) -> None:
+    env_config = config.environment
+    deploy_env = _deploy_environment(env_config)
+
+    baseline = AccountBaselineStack(
+        app,
+        f"{config.project.project}-account-baseline",
+        env=deploy_env,
+        description="Account-level singletons (Glue Data Catalog encryption); one per account and region",
+    )
+    apply_tags(baseline, config.project.baseline_tags())
+
+    prefix = f"{env_config.project}-{env_config.name}"
+    foundation = FoundationStack(
+        app,
+        f"{prefix}-foundation",
+        env=deploy_env,
+        description=f"Data lake storage and alarm topic of the {env_config.name} environment",
+        termination_protection=not env_config.destroys_data_on_delete,
+        data_removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+        lifecycle=_lifecycle(env_config),
+        alarm_email_subscribers=env_config.alarms.email_subscribers,
+    )
+    apply_tags(foundation, env_config.resource_tags)
+
+
+def _deploy_environment(env_config: EnvironmentConfig) -> cdk.Environment | None:
+    if env_config.is_environment_agnostic:
+        return None
+    return cdk.Environment(account=env_config.account, region=env_config.region)
+
+
+def _lifecycle(env_config: EnvironmentConfig) -> LakeLifecyclePolicy:
+    storage = env_config.storage
+    return LakeLifecyclePolicy(
+        raw_infrequent_access_after_days=storage.raw_infrequent_access_after_days,
+        raw_glacier_after_days=storage.raw_glacier_after_days,
+        noncurrent_version_expiration_days=storage.noncurrent_version_expiration_days,
+        query_results_expiration_days=storage.query_results_expiration_days,
+        access_log_expiration_days=env_config.logging.retention_days,
+    )
+
+
+def main() -> None:
+    try:
+        app = build_app()
+    except ConfigError as error:
+        sys.exit(f"Configuration error: {error}")
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Account-level singletons, deployed once per account and region.
+
+Environment stacks assume this stack exists and never set these settings themselves: two
+stacks that set an account-level singleton overwrite each other. Its template depends on no
+environment, so deploying it from any environment's app yields the same stack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from constructs_lib import DataCatalogEncryption
+
+
+class AccountBaselineStack(cdk.Stack):
+    """Glue Data Catalog encryption (Lake Formation data lake settings join it later)."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        # Always retained: deleting the catalog key would make every catalog entry unreadable.
+        self.catalog_encryption = DataCatalogEncryption(
+            self, "CatalogEncryption", key_removal_policy=cdk.RemovalPolicy.RETAIN
+        )
+        cdk.CfnOutput(
+            self,
+            "CatalogKeyArn",
+            value=self.catalog_encryption.key.key_arn,
+            description="KMS key that encrypts the Glue Data Catalog; principals that read the "
+            "catalog need kms:Decrypt on it",
+        )
