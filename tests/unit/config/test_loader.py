@@ -1,0 +1,206 @@
+"""Config loading and validation: every bad value fails with the environment and key named."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config import ConfigError, available_environments, load_config
+from config.loader import CONFIG_DIR
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A private copy of the real config directory that a test may edit."""
+    target = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def edit(config_dir: Path, env_name: str, change: Callable[[dict[str, Any]], None]) -> None:
+    path = config_dir / "environments" / f"{env_name}.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data))
+
+
+def error_of(config_dir: Path, env_name: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(env_name, config_dir)
+    return str(caught.value)
+
+
+def test_the_three_environments_are_defined() -> None:
+    assert available_environments() == ("dev", "prod", "staging")
+
+
+@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+def test_shipped_configs_are_valid(env_name: str) -> None:
+    config = load_config(env_name)
+    assert config.environment.name == env_name
+    assert config.environment.project == config.project.project == "analytics"
+
+
+def test_default_environment_is_dev() -> None:
+    assert load_config(None).environment.name == "dev"
+
+
+def test_prod_retains_data_and_alarms_reach_someone() -> None:
+    prod = load_config("prod").environment
+    assert prod.data_removal_policy == "retain"
+    assert prod.alarms.email_subscribers
+
+
+def test_tags_cover_project_environment_owner_and_cost_centre() -> None:
+    tags = load_config("staging").environment.resource_tags
+    assert tags == {
+        "project": "analytics",
+        "environment": "staging",
+        "owner": "data-platform-team",
+        "cost-centre": "CC-1000",
+    }
+
+
+@pytest.mark.parametrize("bad_name", ["qa", "", "PROD"])
+def test_unknown_environment_lists_allowed_values(bad_name: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(bad_name)
+    message = str(caught.value)
+    assert repr(bad_name) in message
+    assert "dev, prod, staging" in message
+
+
+def test_missing_key_is_named(config_dir: Path) -> None:
+    edit(config_dir, "staging", lambda d: d.pop("data_removal_policy"))
+    message = error_of(config_dir, "staging")
+    assert "environment 'staging'" in message
+    assert "key 'data_removal_policy': missing" in message
+
+
+def test_missing_nested_key_is_named_with_its_path(config_dir: Path) -> None:
+    edit(config_dir, "dev", lambda d: d["tags"].pop("cost_centre"))
+    assert "key 'tags.cost_centre': missing" in error_of(config_dir, "dev")
+
+
+def test_misspelt_key_is_rejected_not_ignored(config_dir: Path) -> None:
+    edit(config_dir, "dev", lambda d: d["storage"].update(noncurrent_version_expiry_days=3))
+    message = error_of(config_dir, "dev")
+    assert "key 'storage.noncurrent_version_expiry_days': unknown key" in message
+
+
+def test_value_outside_the_allowed_set_names_the_allowed_values(config_dir: Path) -> None:
+    edit(config_dir, "staging", lambda d: d.update(data_removal_policy="snapshot"))
+    message = error_of(config_dir, "staging")
+    assert "key 'data_removal_policy'" in message
+    assert "'retain' or 'destroy'" in message
+    assert "got 'snapshot'" in message
+
+
+def test_out_of_range_number_names_the_bound(config_dir: Path) -> None:
+    edit(config_dir, "prod", lambda d: d["storage"].update(raw_infrequent_access_after_days=10))
+    message = error_of(config_dir, "prod")
+    assert "environment 'prod'" in message
+    assert "key 'storage.raw_infrequent_access_after_days'" in message
+    assert "greater than or equal to 30" in message
+    assert "got 10" in message
+
+
+def test_wrong_type_is_rejected(config_dir: Path) -> None:
+    edit(config_dir, "dev", lambda d: d["storage"].update(query_results_expiration_days="a week"))
+    assert "key 'storage.query_results_expiration_days'" in error_of(config_dir, "dev")
+
+
+def test_log_retention_must_be_a_cloudwatch_period(config_dir: Path) -> None:
+    edit(config_dir, "dev", lambda d: d["logging"].update(retention_days=10))
+    message = error_of(config_dir, "dev")
+    assert "key 'logging.retention_days'" in message
+    assert "1, 3, 5, 7, 14, 30" in message
+    assert "got 10" in message
+
+
+def test_glacier_transition_needs_thirty_days_in_infrequent_access(config_dir: Path) -> None:
+    edit(config_dir, "prod", lambda d: d["storage"].update(raw_infrequent_access_after_days=60, raw_glacier_after_days=75))
+    message = error_of(config_dir, "prod")
+    assert "key 'storage'" in message
+    assert "allowed >= 90, got 75" in message
+
+
+def test_prod_cannot_destroy_data(config_dir: Path) -> None:
+    edit(config_dir, "prod", lambda d: d.update(data_removal_policy="destroy"))
+    message = error_of(config_dir, "prod")
+    assert "environment 'prod'" in message
+    assert "data_removal_policy must be 'retain' in prod" in message
+
+
+def test_other_environments_may_destroy_data_when_they_say_so(config_dir: Path) -> None:
+    edit(config_dir, "staging", lambda d: d.update(data_removal_policy="destroy"))
+    assert load_config("staging", config_dir).environment.destroys_data_on_delete
+
+
+def test_prod_needs_an_alarm_subscriber(config_dir: Path) -> None:
+    edit(config_dir, "prod", lambda d: d["alarms"].update(email_subscribers=[]))
+    assert "alarms.email_subscribers must list at least one address in prod" in error_of(config_dir, "prod")
+
+
+@pytest.mark.parametrize("address", ["not-an-address", "a@b", "x y@example.com"])
+def test_bad_email_address_is_named(config_dir: Path, address: str) -> None:
+    edit(config_dir, "staging", lambda d: d["alarms"].update(email_subscribers=[address]))
+    message = error_of(config_dir, "staging")
+    assert "key 'alarms.email_subscribers'" in message
+    assert repr(address) in message
+
+
+def test_account_without_region_is_rejected(config_dir: Path) -> None:
+    edit(config_dir, "staging", lambda d: d.update(account="123456789012"))
+    assert "account and region must be given together" in error_of(config_dir, "staging")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("account", "12345"), ("region", "Europe-West")]
+)
+def test_malformed_account_or_region_is_named(config_dir: Path, key: str, value: str) -> None:
+    edit(config_dir, "staging", lambda d: d.update({"account": "123456789012", "region": "eu-west-1", key: value}))
+    assert f"key '{key}'" in error_of(config_dir, "staging")
+
+
+def test_account_and_region_make_the_environment_specific(config_dir: Path) -> None:
+    edit(config_dir, "staging", lambda d: d.update(account="123456789012", region="eu-west-1"))
+    env = load_config("staging", config_dir).environment
+    assert (env.account, env.region, env.is_environment_agnostic) == ("123456789012", "eu-west-1", False)
+
+
+def test_bad_tag_value_is_named(config_dir: Path) -> None:
+    edit(config_dir, "dev", lambda d: d["tags"].update(owner="team<script>"))
+    assert "key 'tags.owner'" in error_of(config_dir, "dev")
+
+
+def test_name_and_project_cannot_be_overridden_per_environment(config_dir: Path) -> None:
+    edit(config_dir, "dev", lambda d: d.update(project="other"))
+    assert "'name' and 'project' come from the file name" in error_of(config_dir, "dev")
+
+
+def test_problem_in_project_file_names_that_file(config_dir: Path) -> None:
+    (config_dir / "project.yaml").write_text("project: Analytics Platform\nbaseline: {owner: a, cost_centre: b}\n")
+    message = error_of(config_dir, "dev")
+    assert "project.yaml: key 'project'" in message
+
+
+def test_invalid_yaml_is_reported_with_the_file(config_dir: Path) -> None:
+    (config_dir / "environments" / "dev.yaml").write_text("tags: [unclosed\n")
+    assert "dev.yaml is not valid YAML" in error_of(config_dir, "dev")
+
+
+def test_a_file_that_is_not_a_mapping_is_rejected(config_dir: Path) -> None:
+    (config_dir / "environments" / "dev.yaml").write_text("- just\n- a list\n")
+    assert "must hold a mapping" in error_of(config_dir, "dev")
+
+
+def test_config_is_immutable() -> None:
+    env = load_config("dev").environment
+    with pytest.raises(Exception):
+        env.data_removal_policy = "retain"  # type: ignore[misc]

@@ -1,0 +1,127 @@
+"""The app as a whole: which stacks each environment gets, config flowing into them, tags,
+account-level singletons kept out of environment stacks, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from config import load_config
+from tests.synth import synthesise
+
+#: Types of the account-level singletons: only the account baseline may create them.
+ACCOUNT_SINGLETONS = {
+    "AWS::Glue::DataCatalogEncryptionSettings",
+    "AWS::LakeFormation::DataLakeSettings",
+}
+TAGGABLE_TYPES = {"AWS::S3::Bucket", "AWS::KMS::Key", "AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::IAM::Role", "AWS::Lambda::Function"}
+
+
+def tags_of(resource: dict) -> dict[str, str]:
+    tags = resource.get("Properties", {}).get("Tags", [])
+    return {t["Key"]: t["Value"] for t in tags} if isinstance(tags, list) else dict(tags)
+
+
+def test_each_environment_has_the_baseline_and_its_foundation(each_environment) -> None:
+    env = each_environment.env_name
+    assert sorted(each_environment.stack_names()) == ["analytics-account-baseline", f"analytics-{env}-foundation"]
+
+
+def test_environment_stacks_never_set_account_level_singletons(each_environment) -> None:
+    for name, template in each_environment.templates().items():
+        if name == "analytics-account-baseline":
+            continue
+        types = {r["Type"] for r in template["Resources"].values()}
+        assert not types & ACCOUNT_SINGLETONS, name
+
+
+def test_account_baseline_is_identical_whichever_environment_is_selected(synthesised) -> None:
+    """Two environments in one account deploy the same baseline instead of overwriting it."""
+    baselines = {json.dumps(synthesised(env).template("analytics-account-baseline"), sort_keys=True) for env in ("dev", "staging", "prod")}
+    assert len(baselines) == 1
+    (baseline,) = baselines
+    for env in ("dev", "staging", "prod"):
+        assert f'"{env}"' not in baseline
+
+
+def test_account_baseline_encrypts_the_catalog(synthesised) -> None:
+    template = synthesised("prod").template("analytics-account-baseline")
+    settings = [r for r in template["Resources"].values() if r["Type"] == "AWS::Glue::DataCatalogEncryptionSettings"]
+    assert len(settings) == 1
+    assert settings[0]["Properties"]["DataCatalogEncryptionSettings"]["EncryptionAtRest"]["CatalogEncryptionMode"] == "SSE-KMS"
+
+
+@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+def test_every_taggable_resource_carries_the_environment_tags(synthesised, env_name: str) -> None:
+    app = synthesised(env_name)
+    expected = load_config(env_name).environment.resource_tags
+    template = app.template(f"analytics-{env_name}-foundation")
+    checked = 0
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] in TAGGABLE_TYPES:
+            assert expected.items() <= tags_of(resource).items(), logical_id
+            checked += 1
+    assert checked >= 7
+
+
+def test_baseline_is_tagged_from_the_project_not_an_environment(synthesised) -> None:
+    template = synthesised("dev").template("analytics-account-baseline")
+    key = next(r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key")
+    assert tags_of(key) == load_config("dev").project.baseline_tags()
+
+
+@pytest.mark.parametrize(("env_name", "protected"), [("dev", False), ("staging", True), ("prod", True)])
+def test_stacks_that_keep_data_have_termination_protection(synthesised, env_name: str, protected: bool) -> None:
+    stack = synthesised(env_name).assembly.get_stack_by_name(f"analytics-{env_name}-foundation")
+    assert stack.termination_protection is protected
+
+
+def test_config_lifecycle_reaches_the_buckets(synthesised) -> None:
+    for env_name in ("dev", "prod"):
+        storage = load_config(env_name).environment.storage
+        template = synthesised(env_name).template(f"analytics-{env_name}-foundation")
+        raw = next(r for k, r in template["Resources"].items() if k.startswith("DataLakeRawBucket") and r["Type"] == "AWS::S3::Bucket")
+        rules = {r["Id"]: r for r in raw["Properties"]["LifecycleConfiguration"]["Rules"]}
+        expected = [{"StorageClass": "STANDARD_IA", "TransitionInDays": storage.raw_infrequent_access_after_days}]
+        if storage.raw_glacier_after_days is not None:
+            expected.append({"StorageClass": "GLACIER_IR", "TransitionInDays": storage.raw_glacier_after_days})
+        assert rules["TierRawObjects"]["Transitions"] == expected
+        assert rules["ExpireNoncurrentVersions"]["NoncurrentVersionExpiration"] == {
+            "NoncurrentDays": storage.noncurrent_version_expiration_days
+        }
+
+
+def test_config_log_retention_reaches_the_access_log_bucket(synthesised) -> None:
+    template = synthesised("staging").template("analytics-staging-foundation")
+    logs = next(r for k, r in template["Resources"].items() if k.startswith("DataLakeAccessLogsBucket") and r["Type"] == "AWS::S3::Bucket")
+    rules = {r["Id"]: r for r in logs["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireAccessLogs"]["ExpirationInDays"] == load_config("staging").environment.logging.retention_days
+
+
+def test_config_subscribers_reach_the_alarm_topic(synthesised) -> None:
+    for env_name in ("dev", "prod"):
+        template = synthesised(env_name).template(f"analytics-{env_name}-foundation")
+        endpoints = sorted(r["Properties"]["Endpoint"] for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Subscription")
+        assert endpoints == sorted(load_config(env_name).environment.alarms.email_subscribers)
+
+
+def test_dev_warns_that_it_destroys_its_data(synthesised) -> None:
+    def warnings(env_name: str) -> list[str]:
+        stack = synthesised(env_name).assembly.get_stack_by_name(f"analytics-{env_name}-foundation")
+        return [str(m.entry.data) for m in stack.messages if m.entry.type == "aws:cdk:warning"]
+
+    assert any("removal_policy is DESTROY" in w for w in warnings("dev"))
+    assert not any("removal_policy is DESTROY" in w for w in warnings("prod"))
+
+
+def test_synthesis_is_deterministic(synthesised, tmp_path: Path) -> None:
+    again = synthesise("prod", tmp_path)
+    assert again.templates() == synthesised("prod").templates()
+
+
+def test_environment_agnostic_by_default_and_pinned_when_configured(synthesised) -> None:
+    stack = synthesised("dev").assembly.get_stack_by_name("analytics-dev-foundation")
+    assert stack.environment.account == "unknown-account"
+    assert stack.environment.region == "unknown-region"

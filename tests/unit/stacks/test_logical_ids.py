@@ -1,0 +1,37 @@
+"""Logical ids of stateful resources are a contract: a changed id replaces the resource and
+loses its data. A rename that changes one of these must be deliberate (and migrated)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.compliance.retention import STATEFUL_TYPES
+
+PINNED = {
+    "analytics-account-baseline": {
+        "CatalogEncryptionKeyFF26BCF5": "AWS::KMS::Key",
+    },
+    "analytics-{env}-foundation": {
+        "DataLakeDataKey3C766BA3": "AWS::KMS::Key",
+        "DataLakeAccessLogsBucket7B54C271": "AWS::S3::Bucket",
+        "DataLakeRawBucket881B694B": "AWS::S3::Bucket",
+        "DataLakeCuratedBucketFF1C9EA8": "AWS::S3::Bucket",
+        "DataLakeAnalyticsBucket218960F6": "AWS::S3::Bucket",
+        "DataLakeQueryResultsBucket10FBD32A": "AWS::S3::Bucket",
+        "AlarmsKey3C2381B3": "AWS::KMS::Key",
+    },
+}
+#: Present only where the environment has alarm subscribers.
+PINNED_WITH_SUBSCRIBERS = {"AlarmsDeadLetterQueue5CBAA355": "AWS::SQS::Queue"}
+
+
+@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+def test_stateful_logical_ids_are_stable(synthesised, env_name: str) -> None:
+    app = synthesised(env_name)
+    for stack_pattern, pinned in PINNED.items():
+        expected = dict(pinned)
+        if stack_pattern.endswith("foundation") and env_name != "dev":
+            expected.update(PINNED_WITH_SUBSCRIBERS)
+        template = app.template(stack_pattern.format(env=env_name))
+        actual = {k: r["Type"] for k, r in template["Resources"].items() if r["Type"] in STATEFUL_TYPES}
+        assert actual == expected
