@@ -2,9 +2,20 @@
 
 Fixed (security): the topic is encrypted with a customer-managed key (the AWS-managed SNS key
 cannot be used by CloudWatch or EventBridge, so their notifications would be dropped) and
-refuses publishes that do not use TLS. The key lets exactly the services that need it use it:
-CloudWatch alarms and EventBridge rules (to publish) and SNS (to write undeliverable
-notifications to the dead-letter queue), each only for this account.
+refuses publishes that do not use TLS. The key lets exactly the services that need it use it,
+one statement per service, each with the narrowest condition that service supports:
+
+- CloudWatch alarms: only on behalf of this account (``aws:SourceAccount``).
+- EventBridge rules: unconditioned, because EventBridge does not send ``aws:SourceAccount`` /
+  ``aws:SourceArn`` with the KMS request when it publishes to an encrypted topic; a condition
+  would make every notification fail silently. Who may publish is controlled by the topic
+  policy, which the rule target adds for its own rule only.
+- SNS (writing undeliverable notifications to the encrypted dead-letter queue): unconditioned,
+  as in AWS's documented key policy for SNS-to-encrypted-SQS delivery; which topic may send to
+  the queue is controlled by the queue policy.
+
+A condition a service does not send fails closed at run time with nothing at synth, so no
+condition is added here that the service is not documented to support.
 
 Subscriptions have a redrive policy: a notification that cannot be delivered lands in an
 encrypted dead-letter queue (kept 14 days) instead of being lost.
@@ -27,8 +38,8 @@ from constructs import Construct
 
 from constructs_lib.encryption import rotating_key
 
-#: Services that must use the key: alarm and event publishers, and SNS for the DLQ.
-KEY_USERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com")
+#: The two operations a publisher (or SNS writing to an encrypted queue) needs on the key.
+KEY_USE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 #: The longest retention SQS allows.
 DEAD_LETTER_RETENTION = cdk.Duration.days(14)
 _QUEUE_IS_A_DLQ = (
@@ -99,13 +110,21 @@ class AlarmTopic(Construct):
             description="Encrypts the alarm topic and its dead-letter queue",
             removal_policy=self._removal_policy,
         )
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowAlarmPublishersAndDeadLetterDelivery",
-                principals=[iam.ServicePrincipal(service) for service in KEY_USERS],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
-            )
+        stack = cdk.Stack.of(self)
+        grants = (
+            ("AllowCloudWatchAlarmsOfThisAccount", "cloudwatch.amazonaws.com",
+             {"StringEquals": {"aws:SourceAccount": stack.account}}),
+            ("AllowEventBridgeRulesToPublish", "events.amazonaws.com", None),
+            ("AllowSnsToWriteToTheDeadLetterQueue", "sns.amazonaws.com", None),
         )
+        for sid, service, conditions in grants:
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=list(KEY_USE_ACTIONS),
+                    resources=["*"],
+                    conditions=conditions,
+                )
+            )
         return key

@@ -49,19 +49,37 @@ def test_topic_refuses_publishes_without_tls(with_subscribers) -> None:
     )
 
 
-def test_key_lets_cloudwatch_eventbridge_and_sns_use_it_for_this_account_only(with_subscribers) -> None:
-    _, _, template = with_subscribers
+def key_statements(template: Template) -> dict[str, dict]:
     key = next(iter(template.find_resources("AWS::KMS::Key").values()))
-    statement = next(
-        s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowAlarmPublishersAndDeadLetterDelivery"
-    )
-    assert sorted(statement["Principal"]["Service"]) == [
-        "cloudwatch.amazonaws.com",
-        "events.amazonaws.com",
-        "sns.amazonaws.com",
-    ]
-    assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    return {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"] if "Sid" in s}
+
+
+def test_each_publishing_service_gets_its_own_key_statement(with_subscribers) -> None:
+    _, _, template = with_subscribers
+    statements = key_statements(template)
+    services = {
+        "AllowCloudWatchAlarmsOfThisAccount": "cloudwatch.amazonaws.com",
+        "AllowEventBridgeRulesToPublish": "events.amazonaws.com",
+        "AllowSnsToWriteToTheDeadLetterQueue": "sns.amazonaws.com",
+    }
+    for sid, service in services.items():
+        assert statements[sid]["Principal"] == {"Service": service}, sid
+        assert statements[sid]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"], sid
+        assert statements[sid]["Effect"] == "Allow", sid
+
+
+def test_cloudwatch_may_use_the_key_only_for_this_account(with_subscribers) -> None:
+    _, _, template = with_subscribers
+    statement = key_statements(template)["AllowCloudWatchAlarmsOfThisAccount"]
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+
+
+def test_eventbridge_and_sns_grants_carry_no_condition_those_services_do_not_send(with_subscribers) -> None:
+    """A source-account condition on these grants would drop every notification at run time."""
+    _, _, template = with_subscribers
+    statements = key_statements(template)
+    assert "Condition" not in statements["AllowEventBridgeRulesToPublish"]
+    assert "Condition" not in statements["AllowSnsToWriteToTheDeadLetterQueue"]
 
 
 def test_each_address_is_subscribed_with_a_redrive_policy(with_subscribers) -> None:
