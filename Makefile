@@ -1,0 +1,68 @@
+# Everything a developer or CI runs goes through these targets, so the README, CI and the
+# developers use the same commands. `make help` lists them.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ENV ?= dev
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The CDK CLI runs `python3 app.py` (cdk.json): put the project's interpreter first on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+APP_STAMP := $(VENV)/.app-requirements
+DEV_STAMP := $(VENV)/.dev-requirements
+CLI_STAMP := node_modules/.installed
+
+.PHONY: help install install-dev synth synth-all test lint bench diff deploy clean
+
+help: ## List every target
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@echo "  Variables: ENV=dev|staging|prod (default dev)"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(APP_STAMP): requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(APP_STAMP)
+
+$(CLI_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(APP_STAMP) $(CLI_STAMP) ## Install what synth and deploy need (.venv + the pinned CDK CLI)
+
+install-dev: $(DEV_STAMP) $(CLI_STAMP) ## Install that plus the test, lint and benchmark tools
+
+synth: install ## Synthesise ENV through the pinned CDK CLI into cdk.out/
+	cdk synth --quiet -c env=$(ENV)
+
+synth-all: install ## Synthesise dev, staging and prod, one after the other
+	for env in dev staging prod; do cdk synth --quiet -c env=$$env --output cdk.out/$$env; done
+
+test: install-dev ## Run the whole test suite (every gate: cdk-nag, cfn-lint, retention, units)
+	$(PY) -m pytest
+
+lint: install-dev synth ## cfn-lint the templates of ENV (the test suite lints every environment)
+	cfn-lint --config-file .cfnlintrc.yaml -- cdk.out/*.template.json
+
+bench: install-dev ## Time synthesis of each environment against an empty app; writes benchmarks/results/
+	$(PY) -m benchmarks.synth_time
+
+diff: install ## cdk diff of ENV against the deployed stacks (needs AWS credentials)
+	cdk diff -c env=$(ENV)
+
+deploy: install ## cdk deploy --all of ENV (needs AWS credentials; deploys the account baseline too)
+	cdk deploy --all -c env=$(ENV)
+
+clean: ## Remove cdk.out, caches and build output (keeps .venv and node_modules)
+	rm -rf cdk.out build dist *.egg-info .pytest_cache benchmarks/results
+	find . -name __pycache__ -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
