@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): measured, reported, never asserted in the test suite."""
