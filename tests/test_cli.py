@@ -1,0 +1,64 @@
+"""The app through the CDK CLI, as the platform team runs it: the pinned CLI reads the cloud
+assembly, synth needs no AWS credentials, and a bad environment fails with a clear message.
+
+The in-process fixtures (tests/synth.py) cover every environment's templates; these tests cover
+what only a real process shows, so each runs once (prod, the strictest environment).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.synth import ROOT, cdk_json_context
+
+CLI = ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def credential_free_environment(home: Path) -> dict[str, str]:
+    """The current environment without any AWS variable, with an empty HOME (no ~/.aws), and
+    the test interpreter first on PATH (cdk.json runs ``python3 app.py``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
+    env["HOME"] = str(home)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def test_the_installed_cli_is_the_pinned_one() -> None:
+    assert CLI.exists(), "the CDK CLI is not installed: run `make install` (npm ci)"
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+    installed = json.loads((ROOT / "node_modules" / "aws-cdk" / "package.json").read_text())["version"]
+    assert installed == pinned
+
+
+def test_cdk_synth_prod_through_the_pinned_cli_needs_no_credentials(tmp_path: Path) -> None:
+    outdir = tmp_path / "cdk.out"
+    result = subprocess.run(
+        [str(CLI), "synth", "--quiet", "-c", "env=prod", "--output", str(outdir)],
+        cwd=ROOT,
+        env=credential_free_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in outdir.glob("*.template.json")) == [
+        "analytics-account-baseline.template.json",
+        "analytics-prod-foundation.template.json",
+    ]
+
+
+def test_an_unknown_environment_fails_synth_and_names_the_allowed_ones(tmp_path: Path) -> None:
+    env = credential_free_environment(tmp_path)
+    env["CDK_CONTEXT_JSON"] = json.dumps({**cdk_json_context(), "env": "qa"})
+    env["CDK_OUTDIR"] = str(tmp_path / "cdk.out")
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "Configuration error: Unknown environment 'qa'" in result.stderr
+    assert "Allowed values: dev, prod, staging" in result.stderr
+    assert "Traceback" not in result.stderr
