@@ -1,0 +1,41 @@
+"""README, `make help` and the code stay true to each other."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from tests.compliance.test_cdk_nag import EXPECTED_ACKNOWLEDGMENTS
+from tests.synth import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def make_targets() -> set[str]:
+    output = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return {line.split()[0] for line in output.splitlines() if line.startswith("  ") and not line.strip().startswith("Variables")}
+
+
+def readme_targets() -> set[str]:
+    section = README.split("## Make targets", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z-]+)` \|", section, flags=re.M))
+
+
+def test_readme_lists_exactly_the_make_targets() -> None:
+    assert readme_targets() == make_targets()
+
+
+def test_readme_gives_the_two_fresh_machine_commands() -> None:
+    quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", quick_start, flags=re.S)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make synth", "make test"]
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_acknowledgment_counts_match_the_pinned_ones() -> None:
+    row = re.search(r"^\| foundation \| (\d+) \| (\d+) \| (\d+) \|", README, flags=re.M)
+    assert row, "the foundation row of the acknowledgment table is missing"
+    documented = dict(zip(("dev", "staging", "prod"), map(int, row.groups())))
+    pinned = {env: counts[f"analytics-{env}-foundation"] for env, counts in EXPECTED_ACKNOWLEDGMENTS.items()}
+    assert documented == pinned
