@@ -22,11 +22,18 @@ EXPECTED_ACKNOWLEDGMENTS = {
     "prod": {"analytics-account-baseline": 0, "analytics-prod-foundation": 8},
 }
 GENERIC_REASONS = ("todo", "tbd", "n/a", "not needed", "suppress", "ignore", "false positive")
+#: Plugin names of the five packs in the validation report. Other plugins report there too (the
+#: construct annotations, such as the deliberate data-destroyed warning of dev).
+PACKS = {"AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"}
 
 
-def test_every_environment_synthesises_with_zero_unacknowledged_errors(each_environment) -> None:
-    errors = [f for f in findings(each_environment.outdir) if f.severity == "error"]
-    assert errors == []
+def pack_findings(outdir: Path):
+    """Findings of the five packs, of every severity: a warning is a finding too."""
+    return [f for f in findings(outdir) if f.pack in PACKS]
+
+
+def test_every_environment_synthesises_with_zero_unacknowledged_findings(each_environment) -> None:
+    assert pack_findings(each_environment.outdir) == []
 
 
 def test_the_five_packs_are_registered() -> None:
@@ -64,7 +71,7 @@ def test_every_acknowledgment_hides_a_real_finding_and_nothing_else(
     monkeypatch.setattr(cdk.Validations, "acknowledge", lambda self, *rules: None)
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         synthesise(env_name, tmp_path)
-    raw = {(f.rule_id, f.path) for f in findings(tmp_path) if f.severity == "error"}
+    raw = {(f.rule_id, f.path) for f in pack_findings(tmp_path)}
     for ack in acks:
         covered = {r for r in raw if r[0] == ack.rule_id and (r[1] + "/").startswith(ack.path + "/")}
         assert covered, f"stale acknowledgment: {ack.rule_id} on {ack.path} hides no finding"
@@ -96,7 +103,6 @@ def test_canary_the_packs_catch_a_deliberate_violation(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     reported = findings(tmp_path)
-    packs = {f.pack for f in reported if f.severity == "error"}
-    assert packs == {"AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"}
+    assert {f.pack for f in reported if f.severity == "error"} == PACKS
     rules = {f.rule_id for f in reported}
     assert {"AwsSolutions-S1", "AwsSolutions-S10", "HIPAA.Security-S3DefaultEncryptionKMS", "Serverless-LambdaTracing"} <= rules
