@@ -26,8 +26,8 @@ from constructs_lib.removal import apply_data_removal_policy, check_data_removal
 
 #: S3 rejects a STANDARD_IA transition before day 30 and requires 30 days in STANDARD_IA
 #: before a Glacier transition.
-_MIN_DAYS_BEFORE_INFREQUENT_ACCESS = 30
-_MIN_DAYS_IN_INFREQUENT_ACCESS = 30
+S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS = 30
+S3_MIN_DAYS_IN_INFREQUENT_ACCESS = 30
 _ABORT_INCOMPLETE_UPLOADS_AFTER = cdk.Duration.days(7)
 
 _LOG_DELIVERY_BY_POLICY_FLAG = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
@@ -62,17 +62,17 @@ class LakeLifecyclePolicy:
     access_log_expiration_days: int = 365
 
     def __post_init__(self) -> None:
-        if self.raw_infrequent_access_after_days < _MIN_DAYS_BEFORE_INFREQUENT_ACCESS:
+        if self.raw_infrequent_access_after_days < S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS:
             raise ValueError(
                 "LakeLifecyclePolicy.raw_infrequent_access_after_days must be >= "
-                f"{_MIN_DAYS_BEFORE_INFREQUENT_ACCESS} (S3 minimum); got {self.raw_infrequent_access_after_days}"
+                f"{S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS} (S3 minimum); got {self.raw_infrequent_access_after_days}"
             )
         if self.raw_glacier_after_days is not None:
-            earliest = self.raw_infrequent_access_after_days + _MIN_DAYS_IN_INFREQUENT_ACCESS
+            earliest = self.raw_infrequent_access_after_days + S3_MIN_DAYS_IN_INFREQUENT_ACCESS
             if self.raw_glacier_after_days < earliest:
                 raise ValueError(
                     "LakeLifecyclePolicy.raw_glacier_after_days must be >= "
-                    f"raw_infrequent_access_after_days + {_MIN_DAYS_IN_INFREQUENT_ACCESS} = {earliest}; "
+                    f"raw_infrequent_access_after_days + {S3_MIN_DAYS_IN_INFREQUENT_ACCESS} = {earliest}; "
                     f"got {self.raw_glacier_after_days}"
                 )
         for name in (

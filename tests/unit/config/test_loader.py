@@ -204,3 +204,13 @@ def test_config_is_immutable() -> None:
     env = load_config("dev").environment
     with pytest.raises(Exception):
         env.data_removal_policy = "retain"  # type: ignore[misc]
+
+
+def test_config_and_construct_agree_on_the_s3_lifecycle_minimums() -> None:
+    """config may not import constructs_lib (one-way dependencies), so each states the S3 rules;
+    this keeps a value the config accepts from being rejected later by the construct."""
+    from config import model
+    from constructs_lib import data_lake_storage
+
+    assert model.S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS == data_lake_storage.S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS
+    assert model.S3_MIN_DAYS_IN_INFREQUENT_ACCESS == data_lake_storage.S3_MIN_DAYS_IN_INFREQUENT_ACCESS
