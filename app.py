@@ -15,7 +15,7 @@ import aws_cdk as cdk
 
 from config import AppConfig, ConfigError, EnvironmentConfig, load_config
 from constructs_lib import LakeLifecyclePolicy
-from stacks import AccountBaselineStack, FoundationStack
+from stacks import AccountBaselineStack, FoundationStack, IngestionStack
 from stacks.compliance import add_compliance_checks
 from stacks.tagging import apply_tags
 
@@ -55,6 +55,33 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         alarm_email_subscribers=env_config.alarms.email_subscribers,
     )
     apply_tags(foundation, env_config.resource_tags)
+
+    ingestion_config = env_config.ingestion
+    ingestion = IngestionStack(
+        app,
+        f"{prefix}-ingestion",
+        env=deploy_env,
+        description=f"IoT Core -> Kinesis -> Firehose -> raw zone of the {env_config.name} environment",
+        termination_protection=not env_config.destroys_data_on_delete,
+        raw_bucket=foundation.storage.raw_bucket,
+        raw_bucket_key=foundation.storage.key,
+        alarm_topic=foundation.alarms.topic,
+        topic_prefix=ingestion_config.topic_prefix,
+        shard_count=ingestion_config.stream.shard_count,
+        stream_retention_hours=ingestion_config.stream.retention_hours,
+        max_iterator_age_seconds=ingestion_config.stream.max_iterator_age_seconds,
+        buffer_size_mib=ingestion_config.delivery.buffer_size_mib,
+        buffer_interval_seconds=ingestion_config.delivery.buffer_interval_seconds,
+        processor_buffer_size_mib=ingestion_config.delivery.processor_buffer_size_mib,
+        processor_buffer_interval_seconds=ingestion_config.delivery.processor_buffer_interval_seconds,
+        max_data_freshness_seconds=ingestion_config.delivery.max_data_freshness_seconds,
+        transform_memory_mib=ingestion_config.transform.memory_mib,
+        transform_timeout_seconds=ingestion_config.transform.timeout_seconds,
+        powertools_layer_version=config.project.powertools_layer_version,
+        log_retention_days=env_config.logging.retention_days,
+        removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+    )
+    apply_tags(ingestion, env_config.resource_tags)
 
 
 def _deploy_environment(env_config: EnvironmentConfig) -> cdk.Environment | None:

@@ -116,6 +116,61 @@ class AlarmsConfig(StrictModel):
         return values
 
 
+#: Kinesis retention bounds (hours) and the prod minimum the platform promises: 7 days of replay.
+KINESIS_MIN_RETENTION_HOURS = 24
+KINESIS_MAX_RETENTION_HOURS = 8760
+PRODUCTION_MIN_RETENTION_HOURS = 168
+
+
+class StreamConfig(StrictModel):
+    """The Kinesis data stream that the IoT rule writes to and Firehose reads from."""
+
+    #: ``on_demand`` scales by itself; ``provisioned`` needs ``shard_count``.
+    capacity_mode: Literal["on_demand", "provisioned"]
+    shard_count: int | None = Field(default=None, ge=1, le=500)
+    retention_hours: int = Field(ge=KINESIS_MIN_RETENTION_HOURS, le=KINESIS_MAX_RETENTION_HOURS)
+    #: Alarm when the oldest unread record is older than this (Firehose is falling behind).
+    max_iterator_age_seconds: int = Field(ge=60, le=86400)
+
+    @model_validator(mode="after")
+    def _shards_only_when_provisioned(self) -> StreamConfig:
+        if self.capacity_mode == "provisioned" and self.shard_count is None:
+            raise ValueError("shard_count is required when capacity_mode is 'provisioned'")
+        if self.capacity_mode == "on_demand" and self.shard_count is not None:
+            raise ValueError("shard_count must be omitted when capacity_mode is 'on_demand' (it scales by itself)")
+        return self
+
+
+class DeliveryConfig(StrictModel):
+    """Firehose from the stream to the raw zone. Dynamic partitioning needs a buffer of at least
+    64 MiB; the Lambda processor takes 1-3 MiB per invocation (its response cap is 6 MB)."""
+
+    buffer_size_mib: int = Field(ge=64, le=128)
+    buffer_interval_seconds: int = Field(ge=60, le=900)
+    processor_buffer_size_mib: int = Field(ge=1, le=3)
+    processor_buffer_interval_seconds: int = Field(ge=60, le=900)
+    #: Alarm when the oldest record not yet in S3 is older than this.
+    max_data_freshness_seconds: int = Field(ge=60, le=86400)
+
+
+class TransformConfig(StrictModel):
+    """The Firehose transform function."""
+
+    memory_mib: int = Field(ge=128, le=10240)
+    #: Firehose waits at most 5 minutes for a processor function.
+    timeout_seconds: int = Field(ge=60, le=300)
+
+
+class IngestionConfig(StrictModel):
+    """IoT Core -> Kinesis -> Firehose -> raw zone (constructs_lib ingestion constructs)."""
+
+    #: Devices publish to ``<topic_prefix>/<device_id>/telemetry``.
+    topic_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+    stream: StreamConfig
+    delivery: DeliveryConfig
+    transform: TransformConfig
+
+
 class EnvironmentConfig(StrictModel):
     """Everything that differs between dev, staging and prod."""
 
@@ -131,6 +186,7 @@ class EnvironmentConfig(StrictModel):
     storage: StorageConfig
     logging: LoggingConfig
     alarms: AlarmsConfig
+    ingestion: IngestionConfig
 
     @model_validator(mode="after")
     def _account_and_region_together(self) -> EnvironmentConfig:
@@ -155,6 +211,16 @@ class EnvironmentConfig(StrictModel):
         if self.name == PRODUCTION_ENVIRONMENT and not self.alarms.email_subscribers:
             raise ValueError(
                 f"alarms.email_subscribers must list at least one address in {PRODUCTION_ENVIRONMENT}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_can_replay_a_week(self) -> EnvironmentConfig:
+        hours = self.ingestion.stream.retention_hours
+        if self.name == PRODUCTION_ENVIRONMENT and hours < PRODUCTION_MIN_RETENTION_HOURS:
+            raise ValueError(
+                f"ingestion.stream.retention_hours must be at least {PRODUCTION_MIN_RETENTION_HOURS} "
+                f"(7 days) in {PRODUCTION_ENVIRONMENT}; got {hours}"
             )
         return self
 
@@ -196,6 +262,9 @@ class ProjectConfig(StrictModel):
 
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,19}$")]
     baseline: BaselineConfig
+    #: Version of AWS's public Powertools for AWS Lambda (Python) v3 layer for Python 3.14
+    #: (arn:aws:lambda:<region>:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-x86_64:<n>).
+    powertools_layer_version: int = Field(ge=1, le=1000)
 
     def baseline_tags(self) -> dict[str, str]:
         return {

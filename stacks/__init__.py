@@ -2,5 +2,6 @@
 
 from stacks.account_baseline_stack import AccountBaselineStack
 from stacks.foundation_stack import FoundationStack
+from stacks.ingestion_stack import IngestionStack
 
-__all__ = ["AccountBaselineStack", "FoundationStack"]
+__all__ = ["AccountBaselineStack", "FoundationStack", "IngestionStack"]

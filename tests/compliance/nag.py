@@ -11,7 +11,8 @@ import aws_cdk as cdk
 from constructs import IConstruct
 
 PACK_RULE_ID = re.compile(
-    r"^(AwsSolutions|HIPAA\.Security|NIST\.800\.53\.R5|PCI\.DSS\.321|Serverless)-[A-Za-z0-9]+(\[[^\]]+\])?$"
+    r"^((AwsSolutions|HIPAA\.Security|NIST\.800\.53\.R5|PCI\.DSS\.321|Serverless)-[A-Za-z0-9]+(\[.+\])?"
+    r"|CloudFormation-Validate::[EW]\d{4})$"
 )
 
 

@@ -3,6 +3,7 @@ and a canary proving that the packs app.py registers do catch violations."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -17,19 +18,36 @@ from tests.synth import ENVIRONMENTS, synthesise
 #: Changing an acknowledgment count is a security decision: update this table in the same
 #: change, so that a reviewer sees it.
 EXPECTED_ACKNOWLEDGMENTS = {
-    "dev": {"analytics-account-baseline": 0, "analytics-dev-foundation": 6},
-    "staging": {"analytics-account-baseline": 0, "analytics-staging-foundation": 8},
-    "prod": {"analytics-account-baseline": 0, "analytics-prod-foundation": 8},
+    "dev": {"analytics-account-baseline": 0, "analytics-dev-foundation": 6, "analytics-dev-ingestion": 31},
+    "staging": {"analytics-account-baseline": 0, "analytics-staging-foundation": 8, "analytics-staging-ingestion": 31},
+    "prod": {"analytics-account-baseline": 0, "analytics-prod-foundation": 8, "analytics-prod-ingestion": 31},
 }
 GENERIC_REASONS = ("todo", "tbd", "n/a", "not needed", "suppress", "ignore", "false positive")
 #: Plugin names of the five packs in the validation report. Other plugins report there too (the
 #: construct annotations, such as the deliberate data-destroyed warning of dev).
 PACKS = {"AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"}
+#: aws-cdk-lib's own template validation, acknowledged as ``CloudFormation-Validate::<rule>``.
+CFN_VALIDATE = "CloudFormation Validate"
+#: Acknowledgments made inside aws-cdk-lib (TypeScript), not by us: we can neither rephrase them
+#: nor switch them off to check them. Listed here so that a new one is a reviewed change.
+LIBRARY_ACKNOWLEDGMENTS = {
+    # aws-iot-alpha's TopicRule renders the deprecated-but-required TopicRulePayload property.
+    ("CloudFormation-Validate::W9009", "topicRulePayload is deprecated, but we are using it for historical reasons"),
+}
 
 
 def pack_findings(outdir: Path):
-    """Findings of the five packs, of every severity: a warning is a finding too."""
-    return [f for f in findings(outdir) if f.pack in PACKS]
+    """Findings of the five packs and of CloudFormation validation, of every severity (a warning
+    is a finding too), with validation rules named as they are acknowledged."""
+    return [
+        replace(f, rule_id=f"CloudFormation-Validate::{f.rule_id}") if f.pack == CFN_VALIDATE else f
+        for f in findings(outdir)
+        if f.pack in PACKS | {CFN_VALIDATE}
+    ]
+
+
+def our_acknowledgments(app):
+    return [a for a in acknowledgments(app) if (a.rule_id, a.reason) not in LIBRARY_ACKNOWLEDGMENTS]
 
 
 def test_every_environment_synthesises_with_zero_unacknowledged_findings(each_environment) -> None:
@@ -54,7 +72,7 @@ def test_acknowledgment_counts_per_stack_are_pinned(each_environment) -> None:
 
 
 def test_every_acknowledgment_names_one_rule_and_a_specific_reason(each_environment) -> None:
-    for ack in acknowledgments(each_environment.app):
+    for ack in our_acknowledgments(each_environment.app):
         assert PACK_RULE_ID.match(ack.rule_id), f"{ack.path}: {ack.rule_id!r} is not a specific rule id"
         assert len(ack.reason) >= 100, f"{ack.path} {ack.rule_id}: reason too short to review"
         lowered = ack.reason.lower()
@@ -67,7 +85,7 @@ def test_every_acknowledgment_hides_a_real_finding_and_nothing_else(
 ) -> None:
     """Synthesise with acknowledgments switched off: synth must fail, and its findings must be
     exactly the acknowledged ones (no stale acknowledgment, no finding hidden by accident)."""
-    acks = acknowledgments(synthesised(env_name).app)
+    acks = our_acknowledgments(synthesised(env_name).app)
     monkeypatch.setattr(cdk.Validations, "acknowledge", lambda self, *rules: None)
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         synthesise(env_name, tmp_path)
@@ -103,6 +121,6 @@ def test_canary_the_packs_catch_a_deliberate_violation(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     reported = findings(tmp_path)
-    assert {f.pack for f in reported if f.severity == "error"} == PACKS
+    assert {f.pack for f in reported if f.severity == "error"} >= PACKS
     rules = {f.rule_id for f in reported}
     assert {"AwsSolutions-S1", "AwsSolutions-S10", "HIPAA.Security-S3DefaultEncryptionKMS", "Serverless-LambdaTracing"} <= rules

@@ -26,7 +26,11 @@ def tags_of(resource: dict) -> dict[str, str]:
 
 def test_each_environment_has_the_baseline_and_its_foundation(each_environment) -> None:
     env = each_environment.env_name
-    assert sorted(each_environment.stack_names()) == ["analytics-account-baseline", f"analytics-{env}-foundation"]
+    assert sorted(each_environment.stack_names()) == [
+        "analytics-account-baseline",
+        f"analytics-{env}-foundation",
+        f"analytics-{env}-ingestion",
+    ]
 
 
 def test_environment_stacks_never_set_account_level_singletons(each_environment) -> None:

@@ -1,0 +1,63 @@
+"""Small pieces every monitored construct shares: encrypted log groups and alarm notification."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+
+def allow_cloudwatch_logs(key: kms.Key) -> None:
+    """Let CloudWatch Logs use ``key`` for this account's log groups in this region only.
+
+    Log group encryption is done by the Logs service principal, which the key policy must name;
+    the encryption-context condition limits it to log groups of this account and region."""
+    stack = cdk.Stack.of(key)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogsOfThisAccount",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )
+
+
+def encrypted_log_group(
+    scope: Construct,
+    construct_id: str,
+    *,
+    key: kms.IKey,
+    retention: logs.RetentionDays,
+    removal_policy: cdk.RemovalPolicy,
+) -> logs.LogGroup:
+    """A KMS-encrypted log group. A key created by this library already trusts CloudWatch Logs
+    (:func:`allow_cloudwatch_logs`); an imported key must do so through its own policy."""
+    return logs.LogGroup(
+        scope, construct_id, encryption_key=key, retention=retention, removal_policy=removal_policy
+    )
+
+
+def notify(alarms: dict[str, cloudwatch.Alarm], topic: sns.ITopic | None) -> None:
+    """Send every alarm's ALARM and OK transitions to ``topic`` (nothing when it is ``None``)."""
+    if topic is None:
+        return
+    action = cloudwatch_actions.SnsAction(topic)
+    for alarm in alarms.values():
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)

@@ -1,0 +1,199 @@
+"""The telemetry contract: the one definition of a device reading, used everywhere.
+
+Devices publish a JSON object per reading on ``<prefix>/<device_id>/telemetry``. The IoT topic
+rule adds ``device_id`` (from the topic, so a device cannot claim another's id) and
+``ingested_at`` (epoch milliseconds). The Firehose transform validates and normalises the
+record with :func:`parse_reading`; the device simulator builds readings with
+:func:`build_reading`; the Glue job reads the normalised form described by
+:data:`NORMALISED_FIELDS`.
+
+Published reading (schema version 1)::
+
+    {
+      "schema_version": 1,                        # int, one of SUPPORTED_SCHEMA_VERSIONS
+      "device_id": "pump-0042",                   # 1-128 of [A-Za-z0-9_-]; set by the topic rule
+      "event_time": "2026-11-23T09:15:02.125+01:00",  # ISO-8601 with offset, or epoch millis
+      "metrics": {"temperature_c": 21.5, "vibration_mm_s": 0.8},  # 1-100 finite numbers
+      "attributes": {"site": "hamburg"}           # optional, 0-50 short strings
+      "ingested_at": 1795420502250                # optional epoch millis, added by the rule
+    }
+
+Normalised reading (what lands in the raw zone, one JSON line each): the same keys with
+``event_time`` and ``ingested_at`` as UTC ISO-8601 with milliseconds and a ``Z``
+(``2026-11-23T08:15:02.125Z``), ``attributes`` always present (``{}`` when absent), and the
+partition keys ``event_date`` (``2026-11-23``) and ``event_hour`` (``08``) derived from
+``event_time``. Unknown top-level keys are rejected, so a typo is caught at the edge rather than
+silently dropped.
+
+Standard library only: this module is deployed inside the Lambda asset, imported by the
+simulator and shipped to Glue as an extra Python file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+
+#: A reading larger than this (UTF-8 JSON as published) is rejected. IoT Core caps an MQTT
+#: message at 128 KiB; the limit here is the same, so anything the broker accepts is judged on
+#: its content, not its size.
+MAX_READING_BYTES = 128 * 1024
+MAX_METRICS = 100
+MAX_ATTRIBUTES = 50
+MAX_ATTRIBUTE_VALUE_LENGTH = 256
+
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+METRIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+ATTRIBUTE_NAME = METRIC_NAME
+
+#: Epoch milliseconds outside these bounds are certainly wrong (seconds sent as millis, or a
+#: clock far in the future), so they are rejected instead of landing in year-1970 partitions.
+EARLIEST_EVENT_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+LATEST_EVENT_TIME = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
+
+REQUIRED_FIELDS = ("schema_version", "device_id", "event_time", "metrics")
+OPTIONAL_FIELDS = ("attributes", "ingested_at")
+#: Keys of a normalised reading, in the order they are written.
+NORMALISED_FIELDS = (
+    "schema_version",
+    "device_id",
+    "event_time",
+    "ingested_at",
+    "metrics",
+    "attributes",
+    "event_date",
+    "event_hour",
+)
+PARTITION_KEYS = ("event_date", "event_hour")
+
+
+class ContractError(ValueError):
+    """A reading breaks the contract; the message says which field and why."""
+
+
+def format_timestamp(moment: dt.datetime) -> str:
+    """UTC ISO-8601 with milliseconds and ``Z``: ``2026-11-23T08:15:02.125Z``."""
+    utc = moment.astimezone(dt.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(value: Any, field: str) -> dt.datetime:
+    """An aware UTC datetime from ISO-8601 with an offset (or ``Z``) or from epoch millis."""
+    if isinstance(value, bool):
+        raise ContractError(f"{field}: expected an ISO-8601 string or epoch milliseconds, got a boolean")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ContractError(f"{field}: epoch milliseconds must be finite")
+        try:
+            moment = dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise ContractError(f"{field}: {value!r} is not a usable epoch-milliseconds value") from None
+    elif isinstance(value, str):
+        if len(value) > 64:
+            raise ContractError(f"{field}: timestamp string longer than 64 characters")
+        try:
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+        except ValueError:
+            raise ContractError(f"{field}: {value!r} is not an ISO-8601 timestamp") from None
+        if moment.tzinfo is None:
+            raise ContractError(f"{field}: {value!r} has no UTC offset (add Z or +hh:mm)")
+        moment = moment.astimezone(dt.timezone.utc)
+    else:
+        raise ContractError(f"{field}: expected an ISO-8601 string or epoch milliseconds, got {type(value).__name__}")
+    if not EARLIEST_EVENT_TIME <= moment < LATEST_EVENT_TIME:
+        raise ContractError(f"{field}: {format_timestamp(moment)} is outside 2000-01-01..2100-01-01")
+    return moment
+
+
+def _metrics(value: Any) -> dict[str, float | int]:
+    if not isinstance(value, Mapping):
+        raise ContractError(f"metrics: expected an object, got {type(value).__name__}")
+    if not 1 <= len(value) <= MAX_METRICS:
+        raise ContractError(f"metrics: expected 1-{MAX_METRICS} entries, got {len(value)}")
+    for name, number in value.items():
+        if not METRIC_NAME.match(name):
+            raise ContractError(f"metrics: name {name[:80]!r} must match {METRIC_NAME.pattern}")
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise ContractError(f"metrics.{name}: expected a number, got {type(number).__name__}")
+        if not math.isfinite(number):
+            raise ContractError(f"metrics.{name}: must be finite")
+    return dict(value)
+
+
+def _attributes(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ContractError(f"attributes: expected an object, got {type(value).__name__}")
+    if len(value) > MAX_ATTRIBUTES:
+        raise ContractError(f"attributes: at most {MAX_ATTRIBUTES} entries, got {len(value)}")
+    for name, text in value.items():
+        if not ATTRIBUTE_NAME.match(name):
+            raise ContractError(f"attributes: name {name[:80]!r} must match {ATTRIBUTE_NAME.pattern}")
+        if not isinstance(text, str):
+            raise ContractError(f"attributes.{name}: expected a string, got {type(text).__name__}")
+        if len(text) > MAX_ATTRIBUTE_VALUE_LENGTH:
+            raise ContractError(f"attributes.{name}: longer than {MAX_ATTRIBUTE_VALUE_LENGTH} characters")
+    return dict(value)
+
+
+def parse_reading(reading: Any, *, arrival_time: dt.datetime | None = None) -> dict[str, Any]:
+    """Validate a published reading and return its normalised form.
+
+    ``arrival_time`` stands in for ``ingested_at`` when the rule did not add it (records put on
+    the stream directly). Raises :class:`ContractError` naming the first broken field.
+    """
+    if not isinstance(reading, Mapping):
+        raise ContractError(f"reading: expected a JSON object, got {type(reading).__name__}")
+    missing = [name for name in REQUIRED_FIELDS if name not in reading]
+    if missing:
+        raise ContractError(f"missing required field(s): {', '.join(missing)}")
+    unknown = sorted(set(reading) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
+    if unknown:
+        raise ContractError(f"unknown field(s): {', '.join(str(u)[:80] for u in unknown[:5])}")
+    version = reading["schema_version"]
+    if isinstance(version, bool) or version not in SUPPORTED_SCHEMA_VERSIONS:
+        raise ContractError(f"schema_version: {version!r} is not one of {SUPPORTED_SCHEMA_VERSIONS}")
+    device_id = reading["device_id"]
+    if not isinstance(device_id, str) or not DEVICE_ID.match(device_id):
+        raise ContractError(f"device_id: {str(device_id)[:80]!r} must match {DEVICE_ID.pattern}")
+    event_time = parse_timestamp(reading["event_time"], "event_time")
+    if reading.get("ingested_at") is not None:
+        ingested_at: dt.datetime | None = parse_timestamp(reading["ingested_at"], "ingested_at")
+    else:
+        ingested_at = arrival_time
+    return {
+        "schema_version": version,
+        "device_id": device_id,
+        "event_time": format_timestamp(event_time),
+        "ingested_at": format_timestamp(ingested_at) if ingested_at is not None else None,
+        "metrics": _metrics(reading["metrics"]),
+        "attributes": _attributes(reading.get("attributes")),
+        "event_date": event_time.strftime("%Y-%m-%d"),
+        "event_hour": event_time.strftime("%H"),
+    }
+
+
+def build_reading(
+    device_id: str,
+    event_time: dt.datetime,
+    metrics: Mapping[str, float | int],
+    attributes: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A published reading that satisfies the contract (checked before it is returned)."""
+    reading: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "device_id": device_id,
+        "event_time": format_timestamp(event_time),
+        "metrics": dict(metrics),
+    }
+    if attributes:
+        reading["attributes"] = dict(attributes)
+    parse_reading(reading)
+    return reading
