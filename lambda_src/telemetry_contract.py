@@ -15,7 +15,7 @@ Published reading (schema version 1)::
       "event_time": "2026-11-23T09:15:02.125+01:00",  # ISO-8601 with offset, or epoch millis
       "metrics": {"temperature_c": 21.5, "vibration_mm_s": 0.8},  # 1-100 finite numbers
       "attributes": {"site": "hamburg"}           # optional, 0-50 short strings
-      "ingested_at": 1795420502250                # optional epoch millis, added by the rule
+      "ingested_at": 1795425302250                # optional epoch millis, added by the rule
     }
 
 Normalised reading (what lands in the raw zone, one JSON line each): the same keys with
@@ -48,8 +48,8 @@ MAX_METRICS = 100
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTE_VALUE_LENGTH = 256
 
-DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-METRIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+METRIC_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 ATTRIBUTE_NAME = METRIC_NAME
 
 #: Epoch milliseconds outside these bounds are certainly wrong (seconds sent as millis, or a
@@ -77,10 +77,20 @@ class ContractError(ValueError):
     """A reading breaks the contract; the message says which field and why."""
 
 
+def _finite(number: int | float) -> bool:
+    """True for finite floats and for ints that fit a float (JSON allows 400-digit integers,
+    on which ``math.isfinite`` raises OverflowError)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
+
+
 def format_timestamp(moment: dt.datetime) -> str:
     """UTC ISO-8601 with milliseconds and ``Z``: ``2026-11-23T08:15:02.125Z``."""
-    utc = moment.astimezone(dt.timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    if moment.utcoffset() is None:
+        raise ContractError(f"timestamp {moment!r} has no UTC offset")
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_timestamp(value: Any, field: str) -> dt.datetime:
@@ -88,8 +98,8 @@ def parse_timestamp(value: Any, field: str) -> dt.datetime:
     if isinstance(value, bool):
         raise ContractError(f"{field}: expected an ISO-8601 string or epoch milliseconds, got a boolean")
     if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ContractError(f"{field}: epoch milliseconds must be finite")
+        if not _finite(value):
+            raise ContractError(f"{field}: epoch milliseconds must be a finite number within float range")
         try:
             moment = dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
         except (OverflowError, OSError, ValueError):
@@ -117,12 +127,12 @@ def _metrics(value: Any) -> dict[str, float | int]:
     if not 1 <= len(value) <= MAX_METRICS:
         raise ContractError(f"metrics: expected 1-{MAX_METRICS} entries, got {len(value)}")
     for name, number in value.items():
-        if not METRIC_NAME.match(name):
+        if not METRIC_NAME.fullmatch(name):
             raise ContractError(f"metrics: name {name[:80]!r} must match {METRIC_NAME.pattern}")
         if isinstance(number, bool) or not isinstance(number, int | float):
             raise ContractError(f"metrics.{name}: expected a number, got {type(number).__name__}")
-        if not math.isfinite(number):
-            raise ContractError(f"metrics.{name}: must be finite")
+        if not _finite(number):
+            raise ContractError(f"metrics.{name}: must be finite and within float range")
     return dict(value)
 
 
@@ -134,7 +144,7 @@ def _attributes(value: Any) -> dict[str, str]:
     if len(value) > MAX_ATTRIBUTES:
         raise ContractError(f"attributes: at most {MAX_ATTRIBUTES} entries, got {len(value)}")
     for name, text in value.items():
-        if not ATTRIBUTE_NAME.match(name):
+        if not ATTRIBUTE_NAME.fullmatch(name):
             raise ContractError(f"attributes: name {name[:80]!r} must match {ATTRIBUTE_NAME.pattern}")
         if not isinstance(text, str):
             raise ContractError(f"attributes.{name}: expected a string, got {type(text).__name__}")
@@ -161,22 +171,23 @@ def parse_reading(reading: Any, *, arrival_time: dt.datetime | None = None) -> d
     if isinstance(version, bool) or version not in SUPPORTED_SCHEMA_VERSIONS:
         raise ContractError(f"schema_version: {version!r} is not one of {SUPPORTED_SCHEMA_VERSIONS}")
     device_id = reading["device_id"]
-    if not isinstance(device_id, str) or not DEVICE_ID.match(device_id):
+    if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
         raise ContractError(f"device_id: {str(device_id)[:80]!r} must match {DEVICE_ID.pattern}")
     event_time = parse_timestamp(reading["event_time"], "event_time")
     if reading.get("ingested_at") is not None:
         ingested_at: dt.datetime | None = parse_timestamp(reading["ingested_at"], "ingested_at")
     else:
         ingested_at = arrival_time
+    event_time_text = format_timestamp(event_time)
     return {
         "schema_version": version,
         "device_id": device_id,
-        "event_time": format_timestamp(event_time),
+        "event_time": event_time_text,
         "ingested_at": format_timestamp(ingested_at) if ingested_at is not None else None,
         "metrics": _metrics(reading["metrics"]),
         "attributes": _attributes(reading.get("attributes")),
-        "event_date": event_time.strftime("%Y-%m-%d"),
-        "event_hour": event_time.strftime("%H"),
+        "event_date": event_time_text[:10],
+        "event_hour": event_time_text[11:13],
     }
 
 
@@ -186,7 +197,9 @@ def build_reading(
     metrics: Mapping[str, float | int],
     attributes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A published reading that satisfies the contract (checked before it is returned)."""
+    """A published reading that satisfies the contract (checked before it is returned).
+    ``event_time`` must be timezone-aware: a naive datetime raises ContractError rather than
+    being read as local time."""
     reading: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "device_id": device_id,
