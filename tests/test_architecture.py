@@ -60,6 +60,7 @@ def test_the_fixed_top_level_exists() -> None:
         ("stacks", {"config", "app"}),
         ("lambda_src", {"aws_cdk", "constructs", "stacks", "config", "constructs_lib"}),
         ("glue_scripts", {"aws_cdk", "stacks", "config", "constructs_lib"}),
+        ("scripts", {"aws_cdk", "constructs", "stacks", "config", "constructs_lib", "app"}),
     ],
 )
 def test_dependencies_point_one_way(package: str, forbidden: set[str]) -> None:
