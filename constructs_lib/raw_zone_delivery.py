@@ -50,7 +50,8 @@ def partitioned_prefix(data_prefix: str, partition_keys: Sequence[str]) -> str:
 
 
 class RawZoneDelivery(Construct):
-    """Attributes: ``delivery_stream``, ``transform`` (the function), ``transform_log_group``,
+    """Attributes: ``delivery_stream``, ``destination_role`` (Firehose's role for the destination
+    and the transform), ``transform`` (the function), ``transform_log_group``,
     ``delivery_log_group``, ``alarms``."""
 
     def __init__(
@@ -119,6 +120,20 @@ class RawZoneDelivery(Construct):
             },
         )
 
+        # Firehose's S3 grant (CDK's read/write grant) includes s3:DeleteObject*, which would let
+        # it delete object versions permanently; Firehose never deletes, so that is denied.
+        self.destination_role = iam.Role(
+            self, "DestinationRole", assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"),
+            description="Firehose: invoke the transform, write to the destination bucket, never delete",
+        )
+        self.destination_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="FirehoseNeverDeletes",
+                effect=iam.Effect.DENY,
+                actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[destination_bucket.arn_for_objects("*")],
+            )
+        )
         self.delivery_log_group = encrypted_log_group(
             self, "DeliveryLogGroup", key=log_key, retention=log_retention, removal_policy=removal_policy
         )
@@ -130,6 +145,7 @@ class RawZoneDelivery(Construct):
             source=firehose.KinesisStreamSource(source_stream),
             destination=firehose.S3Bucket(
                 destination_bucket,
+                role=self.destination_role,
                 encryption_key=destination_key,
                 data_output_prefix=partitioned_prefix(data_prefix, partition_keys),
                 error_output_prefix=f"errors/{data_prefix}!{{firehose:error-output-type}}/{timestamp_folders}",

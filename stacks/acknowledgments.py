@@ -61,7 +61,7 @@ INLINE_GRANT_POLICIES = (
 FIREHOSE_S3_GRANTS = (
     "Firehose writes new, unpredictable object keys under its prefixes and must list, read back and "
     "abort multipart uploads for them; these are CDK's S3 and KMS grant actions on the raw bucket and "
-    "its key only (object resource <bucket>/*), which is the documented Firehose S3 destination policy."
+    "its key only (object resource <bucket>/*). Deleting objects or versions is explicitly denied."
 )
 FIREHOSE_INVOKES_TRANSFORM_VERSIONS = (
     "Firehose invokes the transform function by ARN including any version or alias (<function>:*); the "
@@ -115,7 +115,7 @@ def acknowledge_ingestion_findings(stack: IngestionStack) -> None:
         '"Region":{"Ref":"AWS::Region"},"OutputName":"' + RAW_BUCKET_ARN_OUTPUT + '"}}/*'
     )
     acknowledge(
-        firehose_stream,
+        delivery.destination_role,
         FIREHOSE_S3_GRANTS,
         *(f"AwsSolutions-IAM5[Action::{action}]" for action in (
             "kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*",
@@ -124,9 +124,9 @@ def acknowledge_ingestion_findings(stack: IngestionStack) -> None:
         f"AwsSolutions-IAM5[Resource::{raw_bucket_objects}]",
     )
     transform_arn = stack.get_logical_id(delivery.transform.node.default_child)
-    acknowledge(firehose_stream, FIREHOSE_INVOKES_TRANSFORM_VERSIONS, f"AwsSolutions-IAM5[Resource::<{transform_arn}.Arn>:*]")
+    acknowledge(delivery.destination_role, FIREHOSE_INVOKES_TRANSFORM_VERSIONS, f"AwsSolutions-IAM5[Resource::<{transform_arn}.Arn>:*]")
     acknowledge(firehose_stream, FIREHOSE_SSE_WITH_KINESIS_SOURCE, "AwsSolutions-KDF1")
-    for role_scope in (firehose_stream, delivery.transform.role, stack.iot.role):
+    for role_scope in (firehose_stream, delivery.destination_role, delivery.transform.role, stack.iot.role):
         acknowledge(role_scope, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
     acknowledge(delivery.transform.role, XRAY_HAS_NO_RESOURCES, "AwsSolutions-IAM5[Resource::*]")
     acknowledge(delivery.transform, TRANSFORM_IS_INVOKED_SYNCHRONOUSLY,

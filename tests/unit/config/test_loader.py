@@ -214,3 +214,42 @@ def test_config_and_construct_agree_on_the_s3_lifecycle_minimums() -> None:
 
     assert model.S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS == data_lake_storage.S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS
     assert model.S3_MIN_DAYS_IN_INFREQUENT_ACCESS == data_lake_storage.S3_MIN_DAYS_IN_INFREQUENT_ACCESS
+
+
+def test_provisioned_stream_needs_a_shard_count(config_dir: Path) -> None:
+    edit(config_dir, "dev", lambda d: d["ingestion"]["stream"].update(capacity_mode="provisioned"))
+    message = error_of(config_dir, "dev")
+    assert "key 'ingestion.stream'" in message
+    assert "shard_count is required when capacity_mode is 'provisioned'" in message
+
+
+def test_on_demand_stream_refuses_a_shard_count(config_dir: Path) -> None:
+    edit(config_dir, "prod", lambda d: d["ingestion"]["stream"].update(shard_count=4))
+    assert "shard_count must be omitted when capacity_mode is 'on_demand'" in error_of(config_dir, "prod")
+
+
+def test_prod_keeps_a_week_of_stream_data(config_dir: Path) -> None:
+    edit(config_dir, "prod", lambda d: d["ingestion"]["stream"].update(retention_hours=72))
+    message = error_of(config_dir, "prod")
+    assert "ingestion.stream.retention_hours must be at least 168 (7 days) in prod; got 72" in message
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "bound"),
+    [
+        ("delivery", "buffer_size_mib", 32, "greater than or equal to 64"),
+        ("delivery", "processor_buffer_size_mib", 3, "less than or equal to 2"),
+        ("transform", "timeout_seconds", 600, "less than or equal to 300"),
+        ("stream", "retention_hours", 12, "greater than or equal to 24"),
+    ],
+)
+def test_ingestion_limits_are_named(config_dir: Path, section: str, key: str, value: int, bound: str) -> None:
+    edit(config_dir, "staging", lambda d: d["ingestion"][section].update({key: value}))
+    message = error_of(config_dir, "staging")
+    assert f"key 'ingestion.{section}.{key}'" in message
+    assert bound in message
+
+
+def test_topic_prefix_must_be_one_plain_topic_level(config_dir: Path) -> None:
+    edit(config_dir, "dev", lambda d: d["ingestion"].update(topic_prefix="a/+"))
+    assert "key 'ingestion.topic_prefix'" in error_of(config_dir, "dev")

@@ -20,6 +20,13 @@ PINNED = {
         "DataLakeQueryResultsBucket10FBD32A": "AWS::S3::Bucket",
         "AlarmsKey3C2381B3": "AWS::KMS::Key",
     },
+    "analytics-{env}-ingestion": {
+        "StreamKey238BEC37": "AWS::KMS::Key",
+        "Stream862536A4": "AWS::Kinesis::Stream",
+        "IotErrorLogGroupE6A80FBC": "AWS::Logs::LogGroup",
+        "DeliveryTransformLogGroup6AA32721": "AWS::Logs::LogGroup",
+        "DeliveryDeliveryLogGroupF58954C1": "AWS::Logs::LogGroup",
+    },
 }
 #: Present only where the environment has alarm subscribers.
 PINNED_WITH_SUBSCRIBERS = {"AlarmsDeadLetterQueue5CBAA355": "AWS::SQS::Queue"}

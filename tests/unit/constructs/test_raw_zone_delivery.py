@@ -1,0 +1,154 @@
+"""RawZoneDelivery: event-time partitions, error and backup prefixes, the transform as
+configured, a role that never deletes, and the alarms."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
+
+from constructs_lib import RawZoneDelivery, TelemetryStream
+from tests.unit.constructs.ingestion_helpers import alarm_actions, only, stack, topic
+
+CODE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
+
+
+def make(**kwargs):
+    scope = stack()
+    stream = TelemetryStream(scope, "Telemetry")
+    key = kms.Key(scope, "LakeKey")
+    bucket = s3.Bucket(scope, "Raw", encryption_key=key)
+    delivery = RawZoneDelivery(
+        scope, "Delivery", source_stream=stream.stream, destination_bucket=bucket, destination_key=key,
+        transform_code=CODE, transform_handler="index.handler", log_key=stream.key, **kwargs,
+    )
+    return scope, delivery, Template.from_stack(scope)
+
+
+@pytest.fixture(scope="module")
+def default():
+    return make()
+
+
+def destination(template: Template) -> dict:
+    return only(template, "AWS::KinesisFirehose::DeliveryStream")["Properties"]["ExtendedS3DestinationConfiguration"]
+
+
+def processor_parameters(template: Template) -> dict[str, str]:
+    (processor,) = destination(template)["ProcessingConfiguration"]["Processors"]
+    return {p["ParameterName"]: p["ParameterValue"] for p in processor["Parameters"]}
+
+
+def test_records_are_partitioned_by_the_transforms_event_time_keys(default) -> None:
+    _, _, template = default
+    config = destination(template)
+    assert config["Prefix"] == "telemetry/event_date=!{partitionKeyFromLambda:event_date}/event_hour=!{partitionKeyFromLambda:event_hour}/"
+    assert config["DynamicPartitioningConfiguration"] == {"Enabled": True}
+    assert config["ErrorOutputPrefix"] == "errors/telemetry/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
+    assert config["CompressionFormat"] == "GZIP"
+    assert config["BufferingHints"] == {"IntervalInSeconds": 60, "SizeInMBs": 64}
+
+
+def test_the_source_is_the_stream(default) -> None:
+    scope, _, template = default
+    source = only(template, "AWS::KinesisFirehose::DeliveryStream")["Properties"]["KinesisStreamSourceConfiguration"]
+    assert source["KinesisStreamARN"] == {"Fn::GetAtt": [next(iter(template.find_resources("AWS::Kinesis::Stream"))), "Arn"]}
+
+
+def test_the_processor_is_the_transform_with_explicit_buffering(default) -> None:
+    scope, delivery, template = default
+    params = processor_parameters(template)
+    assert params["LambdaArn"] == {"Fn::GetAtt": [scope.get_logical_id(delivery.transform.node.default_child), "Arn"]}
+    assert (params["BufferSizeInMBs"], params["BufferIntervalInSeconds"], params["NumberOfRetries"]) == ("1", "60", "3")
+
+
+def test_every_source_record_is_backed_up_for_replay(default) -> None:
+    _, _, template = default
+    config = destination(template)
+    assert config["S3BackupMode"] == "Enabled"
+    backup = config["S3BackupConfiguration"]
+    assert backup["Prefix"] == "backup/telemetry/!{timestamp:yyyy/MM/dd/HH}/"
+    assert backup["CompressionFormat"] == "GZIP"
+    assert "KMSEncryptionConfig" in backup["EncryptionConfiguration"]
+
+
+def test_delivery_is_logged_and_encrypted_with_the_lake_key(default) -> None:
+    scope, delivery, template = default
+    config = destination(template)
+    assert config["CloudWatchLoggingOptions"]["LogGroupName"] == {"Ref": scope.get_logical_id(delivery.delivery_log_group.node.default_child)}
+    assert config["EncryptionConfiguration"]["KMSEncryptionConfig"]["AWSKMSKeyARN"]["Fn::GetAtt"][0].startswith("LakeKey")
+
+
+def test_transform_runs_the_newest_python_with_tracing_and_its_own_log_group(default) -> None:
+    scope, delivery, template = default
+    props = only(template, "AWS::Lambda::Function")["Properties"]
+    assert props["Runtime"] == "python3.14"
+    assert (props["MemorySize"], props["Timeout"], props["Handler"]) == (256, 120, "index.handler")
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["LoggingConfig"]["LogGroup"] == {"Ref": scope.get_logical_id(delivery.transform_log_group.node.default_child)}
+    assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "AnalyticsPlatform/Ingestion"
+
+
+def test_firehose_may_never_delete_objects(default) -> None:
+    scope, delivery, template = default
+    role_id = scope.get_logical_id(delivery.destination_role.node.default_child)
+    policies = [p for p in template.find_resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]]
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    deny = next(s for s in statements if s["Effect"] == "Deny")
+    assert deny["Action"] == ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    assert json.dumps(deny["Resource"]).count("/*") == 1
+
+
+def test_seven_alarms_and_a_freshness_threshold_as_given() -> None:
+    scope = stack()
+    stream = TelemetryStream(scope, "Telemetry")
+    delivery = RawZoneDelivery(
+        scope, "Delivery", source_stream=stream.stream, destination_bucket=s3.Bucket(scope, "Raw"), destination_key=None,
+        transform_code=CODE, transform_handler="index.handler", log_key=stream.key,
+        max_data_freshness=cdk.Duration.minutes(20), alarm_topic=topic(scope),
+    )
+    template = Template.from_stack(scope)
+    assert set(delivery.alarms) == {
+        "data_freshness", "source_throttling", "transform_failures", "delivery_failures",
+        "transform_errors", "transform_throttles", "invalid_records",
+    }
+    by_metric = {a["Properties"].get("MetricName"): a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()}
+    assert by_metric["DeliveryToS3.DataFreshness"]["Threshold"] == 1200
+    assert by_metric["RecordsFailed"]["Namespace"] == "AnalyticsPlatform/Ingestion"
+    assert by_metric["RecordsFailed"]["Dimensions"] == [{"Name": "service", "Value": "firehose-transform"}]
+    assert by_metric["ExecuteProcessing.Success"]["ComparisonOperator"] == "LessThanThreshold"
+    actions = alarm_actions(template)
+    assert actions.count(["arn:aws:sns:eu-west-1:111122223333:alarms"]) == 7  # the delivery alarms
+    assert actions.count(None) == 3  # the stream here was given no topic
+
+
+def test_overrides_reach_the_template() -> None:
+    _, _, template = make(
+        data_prefix="iot/", partition_keys=("event_date",), buffering_size=cdk.Size.mebibytes(128),
+        buffering_interval=cdk.Duration.seconds(300), processor_buffer_size=cdk.Size.mebibytes(2),
+        processor_buffer_interval=cdk.Duration.seconds(120), transform_memory_mib=512,
+    )
+    config = destination(template)
+    assert config["Prefix"] == "iot/event_date=!{partitionKeyFromLambda:event_date}/"
+    assert config["BufferingHints"] == {"IntervalInSeconds": 300, "SizeInMBs": 128}
+    params = processor_parameters(template)
+    assert (params["BufferSizeInMBs"], params["BufferIntervalInSeconds"]) == ("2", "120")
+    assert only(template, "AWS::Lambda::Function")["Properties"]["MemorySize"] == 512
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"buffering_size": cdk.Size.mebibytes(32)}, "at least 64 MiB"),
+        ({"data_prefix": "telemetry"}, "must end with '/'"),
+        ({"partition_keys": ()}, "at least one key"),
+    ],
+)
+def test_settings_firehose_would_reject_fail_at_synth(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        make(**kwargs)
