@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
+
 from tests.compliance.test_cdk_nag import EXPECTED_ACKNOWLEDGMENTS
 from tests.synth import ROOT
 
@@ -33,9 +35,10 @@ def test_readme_gives_the_two_fresh_machine_commands() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_readme_acknowledgment_counts_match_the_pinned_ones() -> None:
-    row = re.search(r"^\| foundation \| (\d+) \| (\d+) \| (\d+) \|", README, flags=re.M)
-    assert row, "the foundation row of the acknowledgment table is missing"
+@pytest.mark.parametrize("stack", ["foundation", "ingestion"])
+def test_readme_acknowledgment_counts_match_the_pinned_ones(stack: str) -> None:
+    row = re.search(rf"^\| {stack} \| (\d+) \| (\d+) \| (\d+) \|", README, flags=re.M)
+    assert row, f"the {stack} row of the acknowledgment table is missing"
     documented = dict(zip(("dev", "staging", "prod"), map(int, row.groups())))
-    pinned = {env: counts[f"analytics-{env}-foundation"] for env, counts in EXPECTED_ACKNOWLEDGMENTS.items()}
+    pinned = {env: counts[f"analytics-{env}-{stack}"] for env, counts in EXPECTED_ACKNOWLEDGMENTS.items()}
     assert documented == pinned
