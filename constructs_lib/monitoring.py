@@ -46,8 +46,9 @@ def encrypted_log_group(
     retention: logs.RetentionDays,
     removal_policy: cdk.RemovalPolicy,
 ) -> logs.LogGroup:
-    """A KMS-encrypted log group. A key created by this library already trusts CloudWatch Logs
-    (:func:`allow_cloudwatch_logs`); an imported key must do so through its own policy."""
+    """A KMS-encrypted log group. The key must let CloudWatch Logs use it: call
+    :func:`allow_cloudwatch_logs` on a key you create (TelemetryStream does so for its own key);
+    an imported key must allow it in its own policy, or the log group fails to deploy."""
     return logs.LogGroup(
         scope, construct_id, encryption_key=key, retention=retention, removal_policy=removal_policy
     )

@@ -9,10 +9,10 @@ that causes them (for example the SSE-S3 access-log bucket in DataLakeStorage).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import aws_cdk as cdk
 from constructs import IConstruct
-
-from typing import TYPE_CHECKING
 
 from constructs_lib import DataLakeStorage
 
