@@ -34,7 +34,10 @@ from constructs import Construct
 
 from constructs_lib.monitoring import encrypted_log_group, notify
 
-_TOPIC_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+#: One lowercase topic level, so that ``topic(2)`` is the device id. config/model.py and
+#: scripts/simulate_devices.py state the same rule (they may not import this library); a test
+#: keeps the three equal.
+TOPIC_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 THING_NAME = "${iot:Connection.Thing.ThingName}"
 
 
@@ -59,9 +62,9 @@ class IotTelemetryRule(Construct):
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if not _TOPIC_PREFIX.match(topic_prefix):
+        if not TOPIC_PREFIX.fullmatch(topic_prefix):
             raise ValueError(
-                f"IotTelemetryRule: topic_prefix must match {_TOPIC_PREFIX.pattern} (one topic level, "
+                f"IotTelemetryRule: topic_prefix must match {TOPIC_PREFIX.pattern} (one topic level, "
                 f"no wildcards); got {topic_prefix!r}"
             )
         self.topic_prefix = topic_prefix

@@ -94,3 +94,13 @@ def test_constructs_lib_builds_as_a_wheel_with_its_own_version(tmp_path: Path) -
     names = zipfile.ZipFile(wheel).namelist()
     assert "constructs_lib/data_lake_storage.py" in names
     assert not [n for n in names if n.startswith(("stacks/", "config/", "tests/", "app"))]
+
+
+def test_the_copies_of_the_topic_prefix_rule_agree() -> None:
+    """config and scripts may not import constructs_lib, so each states the rule; it must be one rule."""
+    from config.model import IngestionConfig
+    from constructs_lib.iot_ingestion import TOPIC_PREFIX
+    from scripts.simulate_devices import TOPIC_PREFIX as SIMULATOR_TOPIC_PREFIX
+
+    config_pattern = next(m.pattern for m in IngestionConfig.model_fields["topic_prefix"].metadata if hasattr(m, "pattern"))
+    assert config_pattern == TOPIC_PREFIX.pattern == SIMULATOR_TOPIC_PREFIX.pattern

@@ -117,3 +117,9 @@ def test_delivery_failures_alarm_on_the_rule_and_notify_the_topic() -> None:
 def test_a_topic_prefix_that_is_not_one_plain_level_is_rejected(prefix: str) -> None:
     with pytest.raises(ValueError, match="topic_prefix must match"):
         make(topic_prefix=prefix)
+
+
+def test_removal_policy_reaches_the_error_log_group() -> None:
+    _, _, _, template = make(removal_policy=cdk.RemovalPolicy.DESTROY)
+    groups = [g for k, g in template.find_resources("AWS::Logs::LogGroup").items() if k.startswith("Iot")]
+    assert [g["DeletionPolicy"] for g in groups] == ["Delete"]

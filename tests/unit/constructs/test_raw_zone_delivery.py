@@ -152,3 +152,24 @@ def test_overrides_reach_the_template() -> None:
 def test_settings_firehose_would_reject_fail_at_synth(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         make(**kwargs)
+
+
+def test_metric_names_environment_retention_and_removal_overrides_are_applied() -> None:
+    from aws_cdk import aws_logs as logs
+
+    _, delivery, template = make(
+        metrics_namespace="Team/Ingest", metrics_service="team-transform", transform_environment={"FEATURE": "on"},
+        log_retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    variables = only(template, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Team/Ingest"
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "team-transform"
+    assert variables["FEATURE"] == "on"
+    by_metric = {a["Properties"].get("MetricName"): a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()}
+    assert by_metric["RecordsFailed"]["Namespace"] == "Team/Ingest"
+    assert by_metric["RecordsFailed"]["Dimensions"] == [{"Name": "service", "Value": "team-transform"}]
+    groups = template.find_resources("AWS::Logs::LogGroup")
+    ours = {k: g for k, g in groups.items() if k.startswith("Delivery")}
+    assert len(ours) == 2
+    for group in ours.values():
+        assert (group["Properties"]["RetentionInDays"], group["DeletionPolicy"]) == (30, "Delete")

@@ -16,7 +16,13 @@ ACCOUNT_SINGLETONS = {
     "AWS::Glue::DataCatalogEncryptionSettings",
     "AWS::LakeFormation::DataLakeSettings",
 }
-TAGGABLE_TYPES = {"AWS::S3::Bucket", "AWS::KMS::Key", "AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::IAM::Role", "AWS::Lambda::Function"}
+#: Every resource type the app creates that CloudFormation can tag (IAM policies, log streams,
+#: subscriptions and the like cannot carry tags).
+TAGGABLE_TYPES = {
+    "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::IAM::Role",
+    "AWS::Lambda::Function", "AWS::Kinesis::Stream", "AWS::KinesisFirehose::DeliveryStream",
+    "AWS::Logs::LogGroup", "AWS::IoT::TopicRule", "AWS::IoT::Policy", "AWS::CloudWatch::Alarm",
+}
 
 
 def tags_of(resource: dict) -> dict[str, str]:
@@ -61,13 +67,16 @@ def test_account_baseline_encrypts_the_catalog(synthesised) -> None:
 def test_every_taggable_resource_carries_the_environment_tags(synthesised, env_name: str) -> None:
     app = synthesised(env_name)
     expected = load_config(env_name).environment.resource_tags
-    template = app.template(f"analytics-{env_name}-foundation")
-    checked = 0
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] in TAGGABLE_TYPES:
-            assert expected.items() <= tags_of(resource).items(), logical_id
-            checked += 1
-    assert checked >= 7
+    checked: dict[str, int] = {}
+    for stack_name in app.stack_names():
+        if stack_name == "analytics-account-baseline":
+            continue
+        for logical_id, resource in app.template(stack_name)["Resources"].items():
+            if resource["Type"] in TAGGABLE_TYPES:
+                assert expected.items() <= tags_of(resource).items(), f"{stack_name} {logical_id}"
+                checked[stack_name] = checked.get(stack_name, 0) + 1
+    assert checked[f"analytics-{env_name}-foundation"] >= 7
+    assert checked[f"analytics-{env_name}-ingestion"] >= 24
 
 
 def test_baseline_is_tagged_from_the_project_not_an_environment(synthesised) -> None:
