@@ -6,31 +6,45 @@ resources where a team may already own one, and keeps its security settings fixe
 """
 
 from constructs_lib.alarm_topic import AlarmTopic
+from constructs_lib.athena_workgroup import AthenaWorkgroup, NamedQuery
 from constructs_lib.catalog_encryption import DataCatalogEncryption
 from constructs_lib.data_lake_storage import DataLakeStorage, LakeLifecyclePolicy
 from constructs_lib.encryption import rotating_key
+from constructs_lib.etl_workflow import EtlWorkflow
+from constructs_lib.glue_security import GlueSecurity
 from constructs_lib.iot_ingestion import IotTelemetryRule
+from constructs_lib.lake_access import grant_prefix_read, grant_prefix_write
+from constructs_lib.lake_crawler import LakeCrawler
+from constructs_lib.lake_etl_job import LakeEtlJob
 from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
 from constructs_lib.naming import ResourceNamer
 from constructs_lib.raw_zone_delivery import RawZoneDelivery
 from constructs_lib.removal import DATA_DESTROYED_WARNING_ID, apply_data_removal_policy
 from constructs_lib.telemetry_stream import TelemetryStream
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "DATA_DESTROYED_WARNING_ID",
     "AlarmTopic",
+    "AthenaWorkgroup",
     "DataCatalogEncryption",
     "DataLakeStorage",
+    "EtlWorkflow",
+    "GlueSecurity",
     "IotTelemetryRule",
+    "LakeCrawler",
+    "LakeEtlJob",
     "LakeLifecyclePolicy",
+    "NamedQuery",
     "RawZoneDelivery",
     "ResourceNamer",
     "TelemetryStream",
     "__version__",
     "allow_cloudwatch_logs",
     "encrypted_log_group",
+    "grant_prefix_read",
+    "grant_prefix_write",
     "notify",
     "apply_data_removal_policy",
     "rotating_key",

@@ -1,0 +1,92 @@
+"""Least-privilege access to one prefix of a data lake bucket, and to Glue catalog entries.
+
+CDK's ``bucket.grant_read`` covers the whole bucket. A crawler or job of a data lake should
+reach only its zone's prefix, so these helpers scope every statement to ``<bucket>/<prefix>*``
+(listing is limited with the ``s3:prefix`` condition) and let the bucket's KMS key be used only
+through S3 in this region (``kms:ViaService``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+#: What a reader of encrypted objects needs on the key, and what a writer needs on top.
+KMS_READ_ACTIONS = ("kms:Decrypt",)
+KMS_WRITE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def check_prefix(prefix: str, *, owner: str) -> str:
+    """A key prefix like ``telemetry/``: no leading slash, ends with one, no wildcards."""
+    if not prefix or prefix.startswith("/") or not prefix.endswith("/") or "*" in prefix:
+        raise ValueError(
+            f"{owner}: an S3 prefix must be non-empty, must not start with '/', must end with '/' "
+            f"and must not contain '*'; got {prefix!r}"
+        )
+    return prefix
+
+
+def _list_statement(bucket: s3.IBucket, prefix: str) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        actions=["s3:ListBucket"],
+        resources=[bucket.bucket_arn],
+        # Spark and the crawler list both "<prefix>" (the folder itself) and below it.
+        conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}*", prefix.rstrip("/")]}},
+    )
+
+
+def _key_statement(key: kms.IKey, actions: Sequence[str]) -> iam.PolicyStatement:
+    stack = cdk.Stack.of(key)
+    return iam.PolicyStatement(
+        actions=list(actions),
+        resources=[key.key_arn],
+        conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
+    )
+
+
+def grant_prefix_read(grantee: iam.IGrantable, bucket: s3.IBucket, prefix: str, key: kms.IKey | None) -> None:
+    """List and read objects under ``prefix`` (and decrypt them with ``key``)."""
+    statements = [
+        _list_statement(bucket, prefix),
+        iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}*")]),
+    ]
+    if key is not None:
+        statements.append(_key_statement(key, KMS_READ_ACTIONS))
+    for statement in statements:
+        grantee.grant_principal.add_to_principal_policy(statement)
+
+
+def grant_prefix_write(
+    grantee: iam.IGrantable,
+    bucket: s3.IBucket,
+    prefix: str,
+    key: kms.IKey | None,
+    *,
+    delete: bool = False,
+) -> None:
+    """List, read and write objects under ``prefix``; with ``delete`` also delete them (Spark's
+    output committer removes its ``_temporary`` objects after a commit)."""
+    actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    if delete:
+        actions.append("s3:DeleteObject")
+    statements = [
+        _list_statement(bucket, prefix),
+        iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")]),
+    ]
+    if key is not None:
+        statements.append(_key_statement(key, KMS_WRITE_ACTIONS))
+    for statement in statements:
+        grantee.grant_principal.add_to_principal_policy(statement)
+
+
+def glue_catalog_arns(scope: cdk.Stack, database_name: str, table_name: str = "*") -> list[str]:
+    """The catalog, the database and its table(s): what a Glue catalog statement must name."""
+    return [
+        scope.format_arn(service="glue", resource="catalog"),
+        scope.format_arn(service="glue", resource="database", resource_name=database_name),
+        scope.format_arn(service="glue", resource="table", resource_name=f"{database_name}/{table_name}"),
+    ]
