@@ -14,8 +14,8 @@ from typing import Any
 import aws_cdk as cdk
 
 from config import AppConfig, ConfigError, EnvironmentConfig, load_config
-from constructs_lib import LakeLifecyclePolicy
-from stacks import AccountBaselineStack, FoundationStack, IngestionStack
+from constructs_lib import LakeLifecyclePolicy, ResourceNamer
+from stacks import AccountBaselineStack, CatalogStack, FoundationStack, IngestionStack
 from stacks.compliance import add_compliance_checks
 from stacks.tagging import apply_tags
 
@@ -82,6 +82,37 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
     )
     apply_tags(ingestion, env_config.resource_tags)
+
+    catalog_config = env_config.catalog
+    storage = foundation.storage
+    catalog = CatalogStack(
+        app,
+        f"{prefix}-catalog",
+        env=deploy_env,
+        description=f"Glue catalog, raw-to-curated ETL workflow and Athena workgroups of the {env_config.name} environment",
+        termination_protection=not env_config.destroys_data_on_delete,
+        namer=ResourceNamer(project=env_config.project, stage=env_config.name),
+        raw_bucket=storage.raw_bucket,
+        curated_bucket=storage.curated_bucket,
+        analytics_bucket=storage.analytics_bucket,
+        query_results_bucket=storage.query_results_bucket,
+        data_key=storage.key,
+        catalog_key=baseline.catalog_encryption.key,
+        alarm_topic=foundation.alarms.topic,
+        schedule=catalog_config.schedule,
+        recrawl_behavior=catalog_config.crawler.recrawl_behavior,
+        update_behavior=catalog_config.crawler.update_behavior,
+        delete_behavior=catalog_config.crawler.delete_behavior,
+        worker_type=catalog_config.job.worker_type,
+        number_of_workers=catalog_config.job.number_of_workers,
+        job_timeout_minutes=catalog_config.job.timeout_minutes,
+        job_max_retries=catalog_config.job.max_retries,
+        analysts_bytes_scanned_cutoff_mb=env_config.athena.analysts.bytes_scanned_cutoff_mb,
+        reports_bytes_scanned_cutoff_mb=env_config.athena.reports.bytes_scanned_cutoff_mb,
+        log_retention_days=env_config.logging.retention_days,
+        removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+    )
+    apply_tags(catalog, env_config.resource_tags)
 
 
 def _deploy_environment(env_config: EnvironmentConfig) -> cdk.Environment | None:

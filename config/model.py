@@ -173,6 +173,81 @@ class IngestionConfig(StrictModel):
     transform: TransformConfig
 
 
+#: Glue's cron: ``cron(Minutes Hours Day-of-month Month Day-of-week Year)``, six fields, one of
+#: day-of-month and day-of-week being ``?``. Checked for form here; Glue checks the values.
+_GLUE_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+
+
+class CrawlerConfig(StrictModel):
+    """How the raw-zone crawler treats folders it has seen and schema changes it finds."""
+
+    #: ``crawl_new_folders_only`` reads only folders added since the last crawl (cheap with
+    #: hourly partitions) but forces both schema-change behaviours to ``log``.
+    recrawl_behavior: Literal["crawl_everything", "crawl_new_folders_only"]
+    update_behavior: Literal["log", "update_in_database"]
+    delete_behavior: Literal["log", "deprecate_in_database", "delete_from_database"]
+
+    @model_validator(mode="after")
+    def _incremental_crawls_only_log(self) -> CrawlerConfig:
+        if self.recrawl_behavior == "crawl_new_folders_only" and (
+            self.update_behavior != "log" or self.delete_behavior != "log"
+        ):
+            raise ValueError(
+                "recrawl_behavior 'crawl_new_folders_only' requires update_behavior and "
+                "delete_behavior 'log' (Glue rejects any other schema-change policy for "
+                f"incremental crawls); got update_behavior={self.update_behavior!r}, "
+                f"delete_behavior={self.delete_behavior!r}"
+            )
+        return self
+
+
+class EtlJobConfig(StrictModel):
+    """Capacity and failure handling of the raw-to-curated Glue job (Glue 5.0)."""
+
+    #: G.025X is for streaming jobs only; Z.2X for Ray.
+    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"]
+    #: Glue's minimum for Spark jobs is 2 (one driver, one executor).
+    number_of_workers: int = Field(ge=2, le=299)
+    timeout_minutes: int = Field(ge=1, le=2880)
+    max_retries: int = Field(ge=0, le=10)
+
+
+class CatalogConfig(StrictModel):
+    """Glue Data Catalog, crawlers and the raw-to-curated job, run by one Glue workflow."""
+
+    #: When the workflow starts: raw crawler -> job -> curated crawler.
+    schedule: str
+    crawler: CrawlerConfig
+    job: EtlJobConfig
+
+    @field_validator("schedule")
+    @classmethod
+    def _glue_cron(cls, value: str) -> str:
+        if not _GLUE_CRON.match(value):
+            raise ValueError(
+                "must be a Glue cron expression with six fields, e.g. 'cron(15 * * * ? *)' "
+                f"(Minutes Hours Day-of-month Month Day-of-week Year); got {value!r}"
+            )
+        return value
+
+
+#: Athena rejects a per-query cutoff below 10,000,000 bytes.
+ATHENA_MIN_BYTES_SCANNED_CUTOFF_MB = 10
+
+
+class WorkgroupConfig(StrictModel):
+    """One Athena workgroup's guard rail: queries scanning more than this are cancelled."""
+
+    bytes_scanned_cutoff_mb: int = Field(ge=ATHENA_MIN_BYTES_SCANNED_CUTOFF_MB, le=1_000_000_000)
+
+
+class AthenaConfig(StrictModel):
+    """The analysts' (ad hoc) and reports' (scheduled) Athena workgroups."""
+
+    analysts: WorkgroupConfig
+    reports: WorkgroupConfig
+
+
 class EnvironmentConfig(StrictModel):
     """Everything that differs between dev, staging and prod."""
 
@@ -189,6 +264,8 @@ class EnvironmentConfig(StrictModel):
     logging: LoggingConfig
     alarms: AlarmsConfig
     ingestion: IngestionConfig
+    catalog: CatalogConfig
+    athena: AthenaConfig
 
     @model_validator(mode="after")
     def _account_and_region_together(self) -> EnvironmentConfig:

@@ -47,6 +47,7 @@ def test_cdk_synth_prod_through_the_pinned_cli_needs_no_credentials(tmp_path: Pa
     assert result.returncode == 0, result.stderr[-3000:]
     assert sorted(p.name for p in outdir.glob("*.template.json")) == [
         "analytics-account-baseline.template.json",
+        "analytics-prod-catalog.template.json",
         "analytics-prod-foundation.template.json",
         "analytics-prod-ingestion.template.json",
     ]

@@ -49,7 +49,7 @@ def all_templates(synthesised) -> list[Path]:
 
 def test_every_template_of_every_environment_is_clean(synthesised) -> None:
     templates = all_templates(synthesised)
-    assert len(templates) == 3 * len(ENVIRONMENTS)
+    assert len(templates) == 4 * len(ENVIRONMENTS)
     matches = run_cfn_lint(templates)
     assert [
         f"{m['Rule']['Id']} {m['Filename']}:{m['Location']['Start']['LineNumber']} {m['Message']}" for m in matches

@@ -253,3 +253,57 @@ def test_ingestion_limits_are_named(config_dir: Path, section: str, key: str, va
 def test_topic_prefix_must_be_one_plain_topic_level(config_dir: Path) -> None:
     edit(config_dir, "dev", lambda d: d["ingestion"].update(topic_prefix="a/+"))
     assert "key 'ingestion.topic_prefix'" in error_of(config_dir, "dev")
+
+
+def test_incremental_crawls_need_log_only_schema_policies(config_dir: Path) -> None:
+    edit(config_dir, "staging", lambda d: d["catalog"]["crawler"].update(update_behavior="update_in_database"))
+    message = error_of(config_dir, "staging")
+    assert "environment 'staging'" in message
+    assert "key 'catalog.crawler'" in message
+    assert "recrawl_behavior 'crawl_new_folders_only' requires update_behavior and delete_behavior 'log'" in message
+    assert "update_behavior='update_in_database'" in message
+
+
+def test_full_crawls_may_update_the_schema(config_dir: Path) -> None:
+    edit(
+        config_dir,
+        "dev",
+        lambda d: d["catalog"]["crawler"].update(
+            recrawl_behavior="crawl_everything", update_behavior="update_in_database", delete_behavior="deprecate_in_database"
+        ),
+    )
+    crawler = load_config("dev", config_dir).environment.catalog.crawler
+    assert (crawler.update_behavior, crawler.delete_behavior) == ("update_in_database", "deprecate_in_database")
+
+
+@pytest.mark.parametrize("schedule", ["rate(1 hour)", "cron(15 * * * ?)", "15 * * * ? *", ""])
+def test_schedule_must_be_a_six_field_glue_cron(config_dir: Path, schedule: str) -> None:
+    edit(config_dir, "dev", lambda d: d["catalog"].update(schedule=schedule))
+    message = error_of(config_dir, "dev")
+    assert "key 'catalog.schedule'" in message
+    assert "Glue cron expression with six fields" in message
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "value", "expected"),
+    [
+        (("catalog", "job"), "number_of_workers", 1, "greater than or equal to 2"),
+        (("catalog", "job"), "worker_type", "G.025X", "'G.1X', 'G.2X', 'G.4X' or 'G.8X'"),
+        (("catalog", "job"), "max_retries", 11, "less than or equal to 10"),
+        (("catalog", "job"), "timeout_minutes", 0, "greater than or equal to 1"),
+        (("athena", "analysts"), "bytes_scanned_cutoff_mb", 9, "greater than or equal to 10"),
+        (("athena", "reports"), "bytes_scanned_cutoff_mb", 0, "greater than or equal to 10"),
+    ],
+)
+def test_catalog_and_athena_limits_are_named(config_dir: Path, path: tuple[str, str], key: str, value: object, expected: str) -> None:
+    edit(config_dir, "prod", lambda d: d[path[0]][path[1]].update({key: value}))
+    message = error_of(config_dir, "prod")
+    assert f"key '{'.'.join(path)}.{key}'" in message
+    assert expected in message
+
+
+def test_config_and_construct_agree_on_the_athena_cutoff_minimum() -> None:
+    from config import model
+    from constructs_lib import athena_workgroup
+
+    assert model.ATHENA_MIN_BYTES_SCANNED_CUTOFF_MB * 1_000_000 == athena_workgroup.MIN_BYTES_SCANNED_CUTOFF

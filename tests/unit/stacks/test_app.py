@@ -34,6 +34,7 @@ def test_each_environment_has_the_baseline_and_its_foundation(each_environment) 
     env = each_environment.env_name
     assert sorted(each_environment.stack_names()) == [
         "analytics-account-baseline",
+        f"analytics-{env}-catalog",
         f"analytics-{env}-foundation",
         f"analytics-{env}-ingestion",
     ]

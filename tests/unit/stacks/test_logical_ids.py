@@ -27,6 +27,15 @@ PINNED = {
         "DeliveryTransformLogGroup6AA32721": "AWS::Logs::LogGroup",
         "DeliveryDeliveryLogGroupF58954C1": "AWS::Logs::LogGroup",
     },
+    "analytics-{env}-catalog": {
+        "RawDatabase5F89E4EF": "AWS::Glue::Database",
+        "CuratedDatabase264343C0": "AWS::Glue::Database",
+        "CuratedTelemetryTable4ED1B3D7": "AWS::Glue::Table",
+        "GlueSecurityKey01AA056D": "AWS::KMS::Key",
+        "RawToCuratedContinuousLogs10440D72": "AWS::Logs::LogGroup",
+        "WorkflowDeadLetterKeyCB93486F": "AWS::KMS::Key",
+        "WorkflowDeadLetterQueue373720EB": "AWS::SQS::Queue",
+    },
 }
 #: Present only where the environment has alarm subscribers.
 PINNED_WITH_SUBSCRIBERS = {"AlarmsDeadLetterQueue5CBAA355": "AWS::SQS::Queue"}

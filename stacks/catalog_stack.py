@@ -1,0 +1,205 @@
+"""Per-environment catalog and batch ETL: raw crawler -> Glue job -> curated table, and Athena.
+
+Depends on the foundation stack (buckets, data key, alarm topic) and the account baseline (the
+catalog key). The workflow runs on the configured schedule:
+
+1. the raw crawler registers new ``event_date=/event_hour=`` partitions of ``<raw>.telemetry``;
+2. the raw-to-curated job reads the raw files it has not seen (bookmarks) and writes Parquet to
+   the curated zone, rows failing validation to the quarantine prefix;
+3. the curated crawler adds the new ``event_date`` partitions to ``<curated>.telemetry``, whose
+   schema is defined here (stacks/telemetry_tables.py), never inferred.
+
+A failed step alerts the alarm topic. Athena has two workgroups: ``analysts`` (results in the
+query-results bucket) and ``reports`` (results in the analytics bucket), both encrypted with
+the lake's key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from constructs_lib import (
+    AthenaWorkgroup,
+    EtlWorkflow,
+    GlueSecurity,
+    LakeCrawler,
+    LakeEtlJob,
+    ResourceNamer,
+)
+from stacks.acknowledgments import acknowledge_catalog_findings
+from stacks.log_retention import retention_days
+from stacks.telemetry_tables import (
+    CURATED_COLUMNS,
+    CURATED_PREFIX,
+    PARTITION_KEYS,
+    QUARANTINE_PREFIX,
+    RAW_PREFIX,
+    TABLE_NAME,
+    named_queries,
+)
+
+GLUE_SCRIPTS = Path(__file__).resolve().parent.parent / "glue_scripts"
+JOB_SCRIPT = GLUE_SCRIPTS / "raw_to_curated.py"
+#: Athena's cutoff is in bytes; the config states decimal megabytes (10^6 bytes).
+MEGABYTE = 1_000_000
+
+
+class CatalogStack(cdk.Stack):
+    """Attributes: ``raw_database``, ``curated_database``, ``curated_table``, ``security``,
+    ``raw_crawler``, ``curated_crawler``, ``job``, ``workflow``, ``analysts``, ``reports``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        namer: ResourceNamer,
+        raw_bucket: s3.IBucket,
+        curated_bucket: s3.IBucket,
+        analytics_bucket: s3.IBucket,
+        query_results_bucket: s3.IBucket,
+        data_key: kms.IKey,
+        catalog_key: kms.IKey,
+        alarm_topic: sns.ITopic,
+        schedule: str,
+        recrawl_behavior: str,
+        update_behavior: str,
+        delete_behavior: str,
+        worker_type: str,
+        number_of_workers: int,
+        job_timeout_minutes: int,
+        job_max_retries: int,
+        analysts_bytes_scanned_cutoff_mb: int,
+        reports_bytes_scanned_cutoff_mb: int,
+        log_retention_days: int,
+        removal_policy: cdk.RemovalPolicy,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.raw_bucket = raw_bucket
+        self.curated_bucket = curated_bucket
+        self.raw_database = glue.Database(
+            self, "RawDatabase", database_name=namer.sql_name("raw"),
+            description="Raw zone: telemetry as Firehose delivered it (JSON lines), catalogued by the raw crawler",
+            removal_policy=removal_policy,
+        )
+        self.curated_database = glue.Database(
+            self, "CuratedDatabase", database_name=namer.sql_name("curated"),
+            description="Curated zone: validated, de-duplicated telemetry as Parquet, partitioned by event date",
+            removal_policy=removal_policy,
+        )
+        self.curated_table = glue.S3Table(
+            self, "CuratedTelemetryTable",
+            database=self.curated_database,
+            table_name=TABLE_NAME,
+            description="Validated, de-duplicated device readings (Snappy Parquet), one partition per event date",
+            storage=glue.S3TableStorage.from_bucket(curated_bucket),
+            s3_prefix=CURATED_PREFIX,
+            data_format=glue.DataFormat.PARQUET,
+            columns=list(CURATED_COLUMNS),
+            partition_keys=list(PARTITION_KEYS),
+            parameters={"parquet.compression": "SNAPPY"},
+            # SSE-KMS is transparent to readers; has_encrypted_data is for client-side
+            # encrypted data, which Redshift Spectrum cannot read.
+            has_encrypted_data=False,
+        )
+        self.curated_table.apply_removal_policy(removal_policy)
+
+        self.security = GlueSecurity(
+            self, "GlueSecurity", configuration_name=namer.name("glue-security"),
+            data_key=data_key, removal_policy=removal_policy,
+        )
+        self.raw_crawler = LakeCrawler(
+            self, "RawCrawler",
+            crawler_name=namer.name("raw-crawler"),
+            database_name=self.raw_database.database_name,
+            bucket=raw_bucket, prefix=RAW_PREFIX, bucket_key=data_key, catalog_key=catalog_key,
+            security=self.security,
+            recrawl_behavior=recrawl_behavior.upper(),
+            update_behavior=update_behavior.upper(),
+            delete_behavior=delete_behavior.upper(),
+            description="Registers the raw telemetry table and its event_date/event_hour partitions",
+        )
+
+        # An asset of its own, so the job role is granted this one object, not the whole
+        # bootstrap assets bucket (which glue.Code.from_asset would grant).
+        script = s3_assets.Asset(self, "RawToCuratedScript", path=str(JOB_SCRIPT))
+        self.job = LakeEtlJob(
+            self, "RawToCurated",
+            job_name=namer.name("raw-to-curated"),
+            description="Raw JSON -> validated, de-duplicated Parquet in the curated zone; rejects to quarantine",
+            script=glue.Code.from_bucket(script.bucket, script.s3_object_key),
+            source_bucket=raw_bucket, source_prefix=RAW_PREFIX,
+            target_bucket=curated_bucket, target_prefixes=[CURATED_PREFIX, QUARANTINE_PREFIX],
+            data_key=data_key, security=self.security,
+            worker_type=glue.WorkerType[worker_type.replace('.', '_')],
+            number_of_workers=number_of_workers,
+            timeout=cdk.Duration.minutes(job_timeout_minutes),
+            max_retries=job_max_retries,
+            arguments={
+                "--raw_path": f"s3://{raw_bucket.bucket_name}/{RAW_PREFIX}",
+                "--curated_path": f"s3://{curated_bucket.bucket_name}/{CURATED_PREFIX}",
+                "--quarantine_path": f"s3://{curated_bucket.bucket_name}/{QUARANTINE_PREFIX}",
+            },
+            log_retention=retention_days(log_retention_days),
+            log_removal_policy=removal_policy,
+        )
+
+        self.curated_crawler = LakeCrawler(
+            self, "CuratedCrawler",
+            crawler_name=namer.name("curated-crawler"),
+            database_name=self.curated_database.database_name,
+            bucket=curated_bucket, prefix=CURATED_PREFIX, bucket_key=data_key, catalog_key=catalog_key,
+            security=self.security,
+            catalog_table_name=TABLE_NAME,
+            recrawl_behavior="CRAWL_EVERYTHING",
+            description="Adds new event_date partitions to the curated telemetry table (schema defined in CDK)",
+        )
+        # The crawler names the table by its plain name: it must exist first.
+        self.curated_crawler.crawler.node.add_dependency(self.curated_table)
+
+        self.workflow = EtlWorkflow(
+            self, "Workflow",
+            workflow_name=namer.name("raw-to-curated"),
+            description="raw crawler -> raw-to-curated job -> curated crawler",
+            schedule=glue.TriggerSchedule.expression(schedule),
+            steps=[self.raw_crawler.crawler, self.job.job, self.curated_crawler.crawler],
+            alarm_topic=alarm_topic,
+            removal_policy=removal_policy,
+        )
+
+        # The plain name, not a reference: saved queries read better in the template and in
+        # the console, and the name is fixed by the naming helper anyway.
+        curated_name = namer.sql_name("curated")
+        self.analysts = AthenaWorkgroup(
+            self, "AnalystsWorkgroup",
+            workgroup_name=namer.name("analysts"),
+            description="Ad hoc analysis of the curated zone",
+            results_bucket=query_results_bucket, results_prefix="analysts/", results_key=data_key,
+            bytes_scanned_cutoff_per_query=analysts_bytes_scanned_cutoff_mb * MEGABYTE,
+            named_queries=named_queries(curated_name),
+        )
+        self.reports = AthenaWorkgroup(
+            self, "ReportsWorkgroup",
+            workgroup_name=namer.name("reports"),
+            description="Scheduled reports; results kept in the analytics zone",
+            results_bucket=analytics_bucket, results_prefix="reports/", results_key=data_key,
+            bytes_scanned_cutoff_per_query=reports_bytes_scanned_cutoff_mb * MEGABYTE,
+        )
+
+        acknowledge_catalog_findings(self)
+
+        cdk.CfnOutput(self, "RawDatabaseName", value=self.raw_database.database_name)
+        cdk.CfnOutput(self, "CuratedDatabaseName", value=curated_name)
+        cdk.CfnOutput(self, "WorkflowName", value=namer.name("raw-to-curated"))
+        cdk.CfnOutput(self, "AnalystsWorkgroupName", value=self.analysts.workgroup_name)
+        cdk.CfnOutput(self, "ReportsWorkgroupName", value=self.reports.workgroup_name)
