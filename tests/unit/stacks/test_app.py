@@ -22,6 +22,8 @@ TAGGABLE_TYPES = {
     "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::IAM::Role",
     "AWS::Lambda::Function", "AWS::Kinesis::Stream", "AWS::KinesisFirehose::DeliveryStream",
     "AWS::Logs::LogGroup", "AWS::IoT::TopicRule", "AWS::IoT::Policy", "AWS::CloudWatch::Alarm",
+    "AWS::Glue::Crawler", "AWS::Glue::Job", "AWS::Glue::Trigger", "AWS::Glue::Workflow",
+    "AWS::Athena::WorkGroup", "AWS::Events::Rule",
 }
 
 
@@ -78,6 +80,7 @@ def test_every_taggable_resource_carries_the_environment_tags(synthesised, env_n
                 checked[stack_name] = checked.get(stack_name, 0) + 1
     assert checked[f"analytics-{env_name}-foundation"] >= 7
     assert checked[f"analytics-{env_name}-ingestion"] >= 24
+    assert checked[f"analytics-{env_name}-catalog"] >= 20
 
 
 def test_baseline_is_tagged_from_the_project_not_an_environment(synthesised) -> None:
