@@ -42,9 +42,12 @@ QUERY_ACTIONS = (
 
 
 def _construct_id(name: str) -> str:
-    """``latest-reading-per-device`` -> ``LatestReadingPerDevice``: the query's logical id follows
-    its name, not its position, so adding a query never replaces another."""
-    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+    """``latest-reading-per-device`` -> ``QueryLatestReadingPerDevice``: the query's logical id
+    follows its name, not its position, so adding a query never replaces another."""
+    words = [part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name) if part]
+    if not words:
+        raise ValueError(f"AthenaWorkgroup: a named query's name needs letters or digits; got {name!r}")
+    return "Query" + "".join(words)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ Fixed (security): data written to S3 by jobs is SSE-KMS with the data lake's key
 logs of crawlers and jobs are encrypted with a customer-managed, rotating key that only the
 Logs service of this account and region may use; job bookmarks are client-side encrypted with
 the same key.
-Tunable: the configuration's name and the key's removal policy.
+Tunable: the configuration's name and the removal policy (of the key and the configuration).
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ class GlueSecurity(Construct):
             self,
             "Configuration",
             security_configuration_name=configuration_name,
+            # A retained configuration keeps its name, and the next deployment of the stack
+            # would fail creating it again: it follows the key's removal policy.
+            removal_policy=removal_policy,
             s3_encryption=glue.S3Encryption.kms(data_key),
             cloud_watch_encryption=glue.CloudWatchEncryption.kms(self.key),
             job_bookmarks_encryption=glue.JobBookmarksEncryption.client_side_kms(self.key),

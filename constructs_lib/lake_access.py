@@ -34,8 +34,9 @@ def _list_statement(bucket: s3.IBucket, prefix: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["s3:ListBucket"],
         resources=[bucket.bucket_arn],
-        # Spark and the crawler list both "<prefix>" (the folder itself) and below it.
-        conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}*", prefix.rstrip("/")]}},
+        # The folder itself and below it; not the bare name without "/", which would also
+        # list sibling prefixes such as "telemetry-archive/".
+        conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}},
     )
 
 

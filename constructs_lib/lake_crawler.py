@@ -14,8 +14,10 @@ Two modes:
 Fixed (security): a security configuration is required (encrypted logs); the role can list and
 read only ``<prefix>``, use the bucket key only through S3, and create or update only its one
 table and that table's partitions in ``database_name``.
-Tunable: recrawl policy and schema-change policy (incremental crawls force both behaviours to
-``LOG``, as Glue requires), description.
+Tunable: recrawl policy (default: incremental for S3 targets, full for catalog targets, which
+Glue crawls only in full) and schema-change policy (incremental crawls force both behaviours to
+``LOG``, as Glue requires; ``DELETE_FROM_DATABASE`` adds the delete permissions it needs),
+description.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ CATALOG_ACTIONS = (
     "glue:UpdatePartition",
     "glue:BatchUpdatePartition",
 )
+#: Only with ``delete_behavior="DELETE_FROM_DATABASE"``: removing tables and partitions whose
+#: folders are gone.
+DELETE_ACTIONS = ("glue:DeleteTable", "glue:DeletePartition", "glue:BatchDeletePartition")
 
 
 class LakeCrawler(Construct):
@@ -70,13 +75,16 @@ class LakeCrawler(Construct):
         security: GlueSecurity,
         catalog_key: kms.IKey | None = None,
         catalog_table_name: str | None = None,
-        recrawl_behavior: RecrawlBehavior = "CRAWL_NEW_FOLDERS_ONLY",
+        recrawl_behavior: RecrawlBehavior | None = None,
         update_behavior: UpdateBehavior = "LOG",
         delete_behavior: DeleteBehavior = "LOG",
         description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         check_prefix(prefix, owner="LakeCrawler")
+        if recrawl_behavior is None:
+            # Catalog targets are always crawled in full; S3 targets default to incremental.
+            recrawl_behavior = "CRAWL_EVERYTHING" if catalog_table_name is not None else "CRAWL_NEW_FOLDERS_ONLY"
         if recrawl_behavior == "CRAWL_NEW_FOLDERS_ONLY" and (update_behavior, delete_behavior) != ("LOG", "LOG"):
             raise ValueError(
                 "LakeCrawler: recrawl_behavior CRAWL_NEW_FOLDERS_ONLY requires update_behavior and "
@@ -95,7 +103,8 @@ class LakeCrawler(Construct):
         self.crawler_name = crawler_name
         #: The table the crawler writes: the catalog target, or the prefix's last folder (the
         #: table level is pinned to it, so the crawler never creates another).
-        self.table_name = catalog_table_name if catalog_table_name is not None else prefix.rstrip("/").split("/")[-1]
+        # Glue stores table names in lower case.
+        self.table_name = (catalog_table_name if catalog_table_name is not None else prefix.rstrip("/").split("/")[-1]).lower()
         stack = cdk.Stack.of(self)
 
         self.role = iam.Role(
@@ -107,7 +116,8 @@ class LakeCrawler(Construct):
         grant_prefix_read(self.role, bucket, prefix, bucket_key)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=list(CATALOG_ACTIONS), resources=glue_catalog_arns(stack, database_name, self.table_name)
+                actions=[*CATALOG_ACTIONS, *(DELETE_ACTIONS if delete_behavior == "DELETE_FROM_DATABASE" else ())],
+                resources=glue_catalog_arns(stack, database_name, self.table_name),
             )
         )
         if catalog_key is not None:

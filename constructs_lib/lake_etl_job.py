@@ -28,7 +28,16 @@ from constructs_lib.monitoring import encrypted_log_group
 
 #: Glue's own job arguments that this construct sets; callers may not override them.
 RESERVED_ARGUMENTS = frozenset(
-    {"--job-bookmark-option", "--enable-metrics", "--enable-continuous-cloudwatch-log", "--continuous-log-logGroup"}
+    {
+        "--job-bookmark-option",
+        "--enable-metrics",
+        "--enable-observability-metrics",
+        "--enable-continuous-cloudwatch-log",
+        "--continuous-log-logGroup",
+        # The role has no catalog permissions by design; a job that needs the catalog as its
+        # metastore is a different construct, not an argument.
+        "--enable-glue-datacatalog",
+    }
 )
 
 
@@ -65,7 +74,9 @@ class LakeEtlJob(Construct):
             check_prefix(prefix, owner="LakeEtlJob")
         overridden = sorted(RESERVED_ARGUMENTS & set(arguments or {}))
         if overridden:
-            raise ValueError(f"LakeEtlJob: these job arguments are set by the construct: {', '.join(overridden)}")
+            raise ValueError(
+                f"LakeEtlJob: these job arguments are fixed by the construct and cannot be passed: {', '.join(overridden)}"
+            )
         if number_of_workers < 2:
             raise ValueError(f"LakeEtlJob: Glue Spark jobs need at least 2 workers; got {number_of_workers}")
 

@@ -1,0 +1,122 @@
+"""Shared builders for the Glue, workflow and Athena construct tests: an encrypted lake bucket
+with a GlueSecurity next to it, crawler and job factories, and readers for one role's policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
+from constructs import IConstruct
+
+from constructs_lib import GlueSecurity, LakeCrawler, LakeEtlJob
+from tests.unit.constructs.ingestion_helpers import stack
+
+ACCOUNT = "111122223333"
+REGION = "eu-west-1"
+CONFIGURATION_NAME = "analytics-test-glue"
+DATABASE = "raw"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:alarms"
+
+
+def via_service(service: str) -> dict:
+    """How ``kms:ViaService`` renders for ``service`` in this region (the URL suffix is a token)."""
+    return {"Fn::Join": ["", [f"{service}.{REGION}.", {"Ref": "AWS::URLSuffix"}]]}
+
+
+def logical_id(construct: IConstruct) -> str:
+    """The logical id of an L1, or of an L2's default child."""
+    target = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
+    return cdk.Stack.of(construct).get_logical_id(target)
+
+
+def arn_of(construct: IConstruct) -> dict:
+    return {"Fn::GetAtt": [logical_id(construct), "Arn"]}
+
+
+def ref(construct: IConstruct) -> dict:
+    return {"Ref": logical_id(construct)}
+
+
+@dataclass
+class Lake:
+    """A stack with a KMS-encrypted lake bucket and a GlueSecurity using the bucket's key."""
+
+    scope: cdk.Stack
+    key: kms.Key
+    bucket: s3.Bucket
+    security: GlueSecurity
+
+    def objects(self, prefix: str) -> dict:
+        """How ``bucket.arn_for_objects(f"{prefix}*")`` renders."""
+        return {"Fn::Join": ["", [arn_of(self.bucket), f"/{prefix}*"]]}
+
+    def script(self) -> glue.Code:
+        """A job script in an existing bucket (no asset to stage)."""
+        scripts = self.scope.node.try_find_child("Scripts") or s3.Bucket.from_bucket_name(
+            self.scope, "Scripts", "scripts-bucket"
+        )
+        return glue.Code.from_bucket(scripts, "jobs/etl.py")
+
+    def crawler(self, construct_id: str, **kwargs) -> LakeCrawler:
+        settings = {
+            "crawler_name": f"{construct_id.lower()}-crawler",
+            "database_name": DATABASE,
+            "bucket": self.bucket,
+            "prefix": "telemetry/",
+            "bucket_key": self.key,
+            "security": self.security,
+        }
+        return LakeCrawler(self.scope, construct_id, **{**settings, **kwargs})
+
+    def job(self, construct_id: str, **kwargs) -> LakeEtlJob:
+        settings = {
+            "job_name": f"{construct_id.lower()}-job",
+            "script": self.script(),
+            "source_bucket": self.bucket,
+            "source_prefix": "telemetry/",
+            "target_bucket": self.bucket,
+            "target_prefixes": ["curated/"],
+            "data_key": self.key,
+            "security": self.security,
+        }
+        return LakeEtlJob(self.scope, construct_id, **{**settings, **kwargs})
+
+
+def lake(scope: cdk.Stack | None = None, **security_kwargs) -> Lake:
+    scope = scope or stack()
+    key = kms.Key(scope, "LakeKey")
+    bucket = s3.Bucket(scope, "Lake", encryption_key=key)
+    settings = {"configuration_name": CONFIGURATION_NAME, "data_key": key, **security_kwargs}
+    return Lake(scope, key, bucket, GlueSecurity(scope, "GlueSecurity", **settings))
+
+
+def role_statements(template: Template, role: IConstruct) -> list[dict]:
+    """Every statement of the identity policies attached to ``role``."""
+    role_ref = ref(role)
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if role_ref in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def actions(statement: dict) -> list[str]:
+    return as_list(statement["Action"])
+
+
+def with_action(statements: list[dict], action: str) -> list[dict]:
+    return [s for s in statements if action in actions(s)]
+
+
+def with_prefix(statements: list[dict], service: str) -> list[dict]:
+    """Statements with at least one action of ``service`` (``"glue"``, ``"s3"``...)."""
+    return [s for s in statements if any(a.startswith(f"{service}:") for a in actions(s))]
