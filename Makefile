@@ -54,9 +54,10 @@ test: install-dev ## Run the whole test suite (every gate: cdk-nag, cfn-lint, re
 lint: install-dev synth ## cfn-lint the templates of ENV (the test suite lints every environment)
 	cfn-lint --config-file .cfnlintrc.yaml -- cdk.out/*.template.json
 
-bench: install-dev ## Synth time per environment and transform throughput, each against its floor; writes benchmarks/results/
+bench: install-dev ## Synth time, transform throughput, and the Glue job on 30 days of telemetry; writes benchmarks/results/
 	$(PY) -m benchmarks.synth_time
 	$(PY) -m benchmarks.transform_throughput
+	$(PY) -m benchmarks.curation_job
 
 diff: install ## cdk diff of ENV against the deployed stacks (needs AWS credentials)
 	cdk diff -c env=$(ENV)

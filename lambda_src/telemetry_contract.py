@@ -168,7 +168,9 @@ def parse_reading(reading: Any, *, arrival_time: dt.datetime | None = None) -> d
     if unknown:
         raise ContractError(f"unknown field(s): {', '.join(str(u)[:80] for u in unknown[:5])}")
     version = reading["schema_version"]
-    if isinstance(version, bool) or version not in SUPPORTED_SCHEMA_VERSIONS:
+    # type(...) is int: 1.0 == 1 and True == 1 in Python, but the curated column is an integer
+    # and a reading claiming version 1.0 or true is not one the contract defines.
+    if type(version) is not int or version not in SUPPORTED_SCHEMA_VERSIONS:
         raise ContractError(f"schema_version: {version!r} is not one of {SUPPORTED_SCHEMA_VERSIONS}")
     device_id = reading["device_id"]
     if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):

@@ -39,6 +39,7 @@ def test_arrival_time_stands_in_only_when_the_rule_added_no_ingestion_time() -> 
         ({"event_time": 12}, "event_time"),  # 1970: seconds sent as millis
         ({"event_time": "2026-11-23T09:00:00"}, "event_time"),  # no offset
         ({"schema_version": True}, "schema_version"),
+        ({"schema_version": 1.0}, "schema_version"),  # the curated column is an integer
     ],
 )
 def test_edge_cases_are_contract_errors_naming_the_field(change: dict, field: str) -> None:

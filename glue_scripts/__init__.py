@@ -1,0 +1,1 @@
+"""Glue PySpark jobs; each module is one job (see README.md)."""
