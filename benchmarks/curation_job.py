@@ -46,8 +46,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+from benchmarks import ROOT, publish
+
 LAMBDA_SRC = ROOT / "lambda_src"
 # The Lambda asset root: telemetry_contract is a top-level module there, as in Lambda.
 if str(LAMBDA_SRC) not in sys.path:
@@ -348,11 +348,7 @@ def main() -> None:
         parser.error("--devices and --days must be at least 1, --interval-seconds positive")
     figures = measure(args.devices, args.days, args.interval_seconds, args.seed)
     data = report(figures, args.devices, args.days, args.interval_seconds, args.seed)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "curation.json").write_text(json.dumps(data, indent=2) + "\n")
-    (RESULTS / "curation.md").write_text(markdown(data))
-    print(markdown(data))
-    print(f"written to {RESULTS.relative_to(ROOT)}/curation.{{md,json}}")
+    publish("curation", data, markdown)
 
 
 if __name__ == "__main__":

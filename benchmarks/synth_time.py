@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+from benchmarks import ROOT, publish
+
 ENVIRONMENTS = ("dev", "staging", "prod")
 FLOOR = "empty one-stack app"
 
@@ -112,11 +112,7 @@ def main() -> None:
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     data = report(measure(args.repeats), args.repeats)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "synth-time.json").write_text(json.dumps(data, indent=2) + "\n")
-    (RESULTS / "synth-time.md").write_text(markdown(data))
-    print(markdown(data))
-    print(f"written to {RESULTS.relative_to(ROOT)}/synth-time.{{md,json}}")
+    publish("synth-time", data, markdown)
 
 
 if __name__ == "__main__":

@@ -43,10 +43,9 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+from benchmarks import ROOT, publish
+
 LAMBDA_SRC = ROOT / "lambda_src"
 FLOOR = "floor"
 FLOOR_TUNED = "floor (prebuilt codec)"
@@ -302,11 +301,7 @@ def main() -> None:
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     data = report(measure(args.repeats, args.seed, args.target_bytes), args.repeats, args.seed, args.target_bytes)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "transform.json").write_text(json.dumps(data, indent=2) + "\n")
-    (RESULTS / "transform.md").write_text(markdown(data))
-    print(markdown(data))
-    print(f"written to {RESULTS.relative_to(ROOT)}/transform.{{md,json}}")
+    publish("transform", data, markdown)
 
 
 if __name__ == "__main__":

@@ -36,17 +36,11 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib.dead_letters import dead_letter_queue
 from constructs_lib.encryption import rotating_key
 
 #: The two operations a publisher (or SNS writing to an encrypted queue) needs on the key.
 KEY_USE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
-#: The longest retention SQS allows.
-DEAD_LETTER_RETENTION = cdk.Duration.days(14)
-_QUEUE_IS_A_DLQ = (
-    "This queue is itself the dead-letter queue of the alarm topic's subscriptions (SNS "
-    "redrive policy), which cdk-nag does not recognise; it has no consumer, so a "
-    "dead-letter queue of its own would only move the same messages once more."
-)
 
 
 class AlarmTopic(Construct):
@@ -83,20 +77,12 @@ class AlarmTopic(Construct):
         self.dead_letter_queue: sqs.Queue | None = None
         if email_subscribers:
             queue_key = self._new_key("DeadLetterKey") if self.key is None else self.key
-            self.dead_letter_queue = sqs.Queue(
+            self.dead_letter_queue = dead_letter_queue(
                 self,
                 "DeadLetterQueue",
-                encryption=sqs.QueueEncryption.KMS,
-                encryption_master_key=queue_key,
-                enforce_ssl=True,
-                retention_period=DEAD_LETTER_RETENTION,
+                key=queue_key,
                 removal_policy=removal_policy,
-            )
-            cdk.Validations.of(self.dead_letter_queue).acknowledge(
-                *(
-                    cdk.Acknowledgment(id=rule_id, reason=_QUEUE_IS_A_DLQ)
-                    for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
-                )
+                dead_letters_of="the alarm topic's e-mail subscriptions (SNS redrive policy)",
             )
         for address in email_subscribers:
             self.topic.add_subscription(

@@ -29,17 +29,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib.dead_letters import dead_letter_queue
 from constructs_lib.encryption import rotating_key
 from constructs_lib.monitoring import notify
 
 Step = Union[glue.CfnCrawler, glue.IJob]  # noqa: UP007 - jsii interfaces do not support "|"
-#: The longest retention SQS allows: time to notice and replay an undelivered alert.
-DEAD_LETTER_RETENTION = cdk.Duration.days(14)
-_QUEUE_IS_A_DLQ = (
-    "This queue is itself the dead-letter queue of the workflow's EventBridge alert targets; it "
-    "has no consumer but an alarm on its depth, so a dead-letter queue of its own would only "
-    "move the same messages once more."
-)
 
 #: Glue's terminal states that mean a step did not do its work.
 JOB_FAILURE_STATES = ("FAILED", "TIMEOUT", "STOPPED", "ERROR")
@@ -173,16 +167,9 @@ class EtlWorkflow(Construct):
                 resources=["*"],
             )
         )
-        self.dead_letter_queue = sqs.Queue(
-            self, "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS, encryption_master_key=key,
-            enforce_ssl=True, retention_period=DEAD_LETTER_RETENTION, removal_policy=self._removal_policy,
-        )
-        cdk.Validations.of(self.dead_letter_queue).acknowledge(
-            *(
-                cdk.Acknowledgment(id=rule_id, reason=_QUEUE_IS_A_DLQ)
-                for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
-            )
+        self.dead_letter_queue = dead_letter_queue(
+            self, "DeadLetterQueue", key=key, removal_policy=self._removal_policy,
+            dead_letters_of="the workflow's EventBridge alert targets (an alarm watches its depth)",
         )
         self.dead_letter_alarm = cloudwatch.Alarm(
             self, "DeadLetterAlarm",

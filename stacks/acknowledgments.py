@@ -165,9 +165,10 @@ PUT_METRIC_DATA_HAS_NO_RESOURCES = (
     "the Glue namespace with the cloudwatch:namespace condition."
 )
 JOB_SCRIPT_READ_GRANT = (
-    "These are the actions of CDK's read grant on the job's script, which Glue downloads at start; "
-    "the resource is that one asset object (and its bucket for the location lookup), not the assets "
-    "bucket as a whole."
+    "These are the actions of CDK's read grant on the job's script, which Glue downloads at start and "
+    "which the Glue L2 always adds. Object reads are limited to that one asset object; the List* and "
+    "GetBucket* actions apply to the CDK bootstrap assets bucket, which holds deployment artefacts "
+    "(templates and code), never lake data, and the L2 offers no way to narrow them."
 )
 ENCRYPTED_TOPIC_PUBLISH_GRANT = (
     "CDK's publish grant on the KMS-encrypted alarm topic: SNS needs kms:GenerateDataKey* (data keys "

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import json
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
 
 from config import load_config
+from constructs_lib import ResourceNamer
 from glue_scripts import raw_to_curated
+from stacks import CatalogStack
 from stacks.telemetry_tables import CURATED_COLUMNS, PARTITION_KEYS
 from tests.synth import ENVIRONMENTS
-
-
-def resources(template: dict, resource_type: str) -> dict[str, dict]:
-    return {k: r for k, r in template["Resources"].items() if r["Type"] == resource_type}
-
-
-def only(template: dict, resource_type: str) -> dict:
-    (resource,) = resources(template, resource_type).values()
-    return resource
+from tests.unit.stacks.templates import only, resources
 
 
 def named(template: dict, resource_type: str, name: str) -> dict:
@@ -231,3 +230,36 @@ def test_named_queries_run_in_the_analysts_workgroup_against_the_curated_databas
         assert query["WorkGroup"] == {"Ref": workgroups[f"analytics-{name}-analysts"]}
         assert query["Database"] == f"analytics_{name}_curated"
         assert f'FROM "analytics_{name}_curated"."telemetry"' in query["QueryString"]
+
+
+def test_settings_the_shipped_environments_share_still_reach_the_template() -> None:
+    """Worker type and the crawler policies are the same in every shipped environment, so the
+    tests above would pass if the stack ignored them: build it once with other values."""
+    app = cdk.App()
+    env = cdk.Environment(account="111122223333", region="eu-west-1")
+    lake = cdk.Stack(app, "Lake", env=env)
+    key = kms.Key.from_key_arn(lake, "Key", "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555")
+    buckets = {name: s3.Bucket.from_bucket_name(lake, name, f"lake-{name}") for name in ("raw", "curated", "analytics", "results")}
+    stack = CatalogStack(
+        app, "Catalog", env=env,
+        namer=ResourceNamer(project="team", stage="qa"),
+        raw_bucket=buckets["raw"], curated_bucket=buckets["curated"], analytics_bucket=buckets["analytics"],
+        query_results_bucket=buckets["results"], data_key=key, catalog_key=key,
+        alarm_topic=sns.Topic.from_topic_arn(lake, "Topic", "arn:aws:sns:eu-west-1:111122223333:alarms"),
+        schedule="cron(0 3 * * ? *)",
+        recrawl_behavior="crawl_everything", update_behavior="update_in_database", delete_behavior="deprecate_in_database",
+        worker_type="G.2X", number_of_workers=7, job_timeout_minutes=33, job_max_retries=3,
+        analysts_bytes_scanned_cutoff_mb=11, reports_bytes_scanned_cutoff_mb=12,
+        log_retention_days=30, removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    template = Template.from_stack(stack).to_json()
+    job = only(template, "AWS::Glue::Job")["Properties"]
+    assert (job["WorkerType"], job["NumberOfWorkers"], job["Timeout"], job["MaxRetries"]) == ("G.2X", 7, 33, 3)
+    crawler = named(template, "AWS::Glue::Crawler", "team-qa-raw-crawler")["Properties"]
+    assert crawler["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_EVERYTHING"}
+    assert crawler["SchemaChangePolicy"] == {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "DEPRECATE_IN_DATABASE"}
+    assert only(template, "AWS::Logs::LogGroup")["Properties"]["RetentionInDays"] == 30
+    cutoffs = sorted(w["Properties"]["WorkGroupConfiguration"]["BytesScannedCutoffPerQuery"] for w in resources(template, "AWS::Athena::WorkGroup").values())
+    assert cutoffs == [11_000_000, 12_000_000]
+    databases = resources(template, "AWS::Glue::Database").values()
+    assert {d["DeletionPolicy"] for d in databases} == {"Delete"}

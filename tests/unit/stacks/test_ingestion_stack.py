@@ -9,15 +9,7 @@ import pytest
 
 from config import load_config
 from tests.synth import ENVIRONMENTS
-
-
-def resources(template: dict, resource_type: str) -> dict[str, dict]:
-    return {k: r for k, r in template["Resources"].items() if r["Type"] == resource_type}
-
-
-def only(template: dict, resource_type: str) -> dict:
-    (resource,) = resources(template, resource_type).values()
-    return resource
+from tests.unit.stacks.templates import only, resources
 
 
 def foundation_output(env_name: str, output_prefix: str) -> str:
