@@ -15,7 +15,7 @@ import aws_cdk as cdk
 
 from config import AppConfig, ConfigError, EnvironmentConfig, load_config
 from constructs_lib import LakeLifecyclePolicy, ResourceNamer
-from stacks import AccountBaselineStack, CatalogStack, FoundationStack, IngestionStack
+from stacks import AccountBaselineStack, CatalogStack, FoundationStack, IngestionStack, NetworkStack
 from stacks.compliance import add_compliance_checks
 from stacks.tagging import apply_tags
 
@@ -113,6 +113,21 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
     )
     apply_tags(catalog, env_config.resource_tags)
+
+    network_config = env_config.network
+    network = NetworkStack(
+        app,
+        f"{prefix}-network",
+        env=deploy_env,
+        description=f"VPC with isolated data subnets and VPC endpoints of the {env_config.name} environment",
+        termination_protection=not env_config.destroys_data_on_delete,
+        cidr=network_config.cidr,
+        availability_zones=network_config.availability_zones,
+        nat_gateways=network_config.nat_gateways,
+        log_retention_days=env_config.logging.retention_days,
+        removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+    )
+    apply_tags(network, env_config.resource_tags)
 
 
 def _deploy_environment(env_config: EnvironmentConfig) -> cdk.Environment | None:

@@ -11,6 +11,7 @@ that no knob exists before something reads it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal
 
@@ -248,6 +249,168 @@ class AthenaConfig(StrictModel):
     reports: WorkgroupConfig
 
 
+#: Redshift accepts these ports; 5439 is the default and is refused here (a non-default port is a
+#: cdk-nag rule and a small obstacle to scans).
+REDSHIFT_PORT_RANGES = ((5431, 5455), (8191, 8215))
+REDSHIFT_DEFAULT_PORT = 5439
+#: Usernames scanners try first, and the one CDK and the console suggest.
+REDSHIFT_REFUSED_ADMIN_USERNAMES = frozenset({"awsuser", "admin", "administrator", "root", "rdsadmin", "master"})
+PRODUCTION_MIN_SNAPSHOT_RETENTION_DAYS = 7
+_REDSHIFT_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+_MAINTENANCE_WINDOW = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal)$")
+
+
+class NetworkConfig(StrictModel):
+    """The environment's VPC (constructs_lib.DataNetwork)."""
+
+    #: A private IPv4 range, /16 to /22.
+    cidr: Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
+    availability_zones: int = Field(ge=2, le=3)
+    #: 0 keeps the data subnets isolated (AWS reached through VPC endpoints only).
+    nat_gateways: int = Field(default=0, ge=0, le=3)
+
+    @field_validator("cidr")
+    @classmethod
+    def _private_range(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value)
+        except ValueError as error:
+            raise ValueError(f"must be an IPv4 network such as '10.20.0.0/16' ({error}); got {value!r}") from None
+        if not network.is_private or not 16 <= network.prefixlen <= 22:
+            raise ValueError(f"must be a private (RFC 1918) range of /16 to /22; got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _nat_per_zone_at_most(self) -> NetworkConfig:
+        if self.nat_gateways > self.availability_zones:
+            raise ValueError(
+                f"nat_gateways ({self.nat_gateways}) must not exceed availability_zones ({self.availability_zones})"
+            )
+        return self
+
+
+class SnapshotCopyConfig(StrictModel):
+    """Copy automated snapshots to another region. The cluster is KMS-encrypted, so a snapshot
+    copy grant named ``grant_name`` must exist in ``destination_region`` before deploying."""
+
+    destination_region: AwsRegion
+    retention_days: int = Field(ge=1, le=35)
+    grant_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
+
+
+class PauseResumeConfig(StrictModel):
+    """Pause the cluster outside working hours (UTC, Redshift scheduler cron). Not in prod."""
+
+    pause_schedule: str
+    resume_schedule: str
+
+    @field_validator("pause_schedule", "resume_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not _REDSHIFT_CRON.match(value):
+            raise ValueError(
+                "must be a cron expression with six fields, e.g. 'cron(0 19 ? * MON-FRI *)'; "
+                f"got {value!r}"
+            )
+        return value
+
+
+class RedshiftConfig(StrictModel):
+    """The Redshift warehouse (constructs_lib.RedshiftWarehouse) and its Spectrum schema."""
+
+    node_type: Literal["ra3.large", "ra3.xlplus", "ra3.4xlarge", "ra3.16xlarge"]
+    number_of_nodes: int = Field(ge=1, le=128)
+    port: int
+    admin_username: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,127}$")]
+    database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    snapshot_retention_days: int = Field(ge=1, le=35)
+    snapshot_copy: SnapshotCopyConfig | None = None
+    #: ddd:hh24:mi-ddd:hh24:mi (UTC), at least 30 minutes.
+    maintenance_window: str
+    admin_secret_rotation_days: int = Field(ge=1, le=365)
+    pause_resume: PauseResumeConfig | None = None
+    #: Name of the external schema over the curated Glue database.
+    spectrum_schema: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,126}$")]
+
+    @field_validator("port")
+    @classmethod
+    def _redshift_port(cls, value: int) -> int:
+        if value == REDSHIFT_DEFAULT_PORT:
+            raise ValueError(f"must not be Redshift's default port {REDSHIFT_DEFAULT_PORT}")
+        if not any(low <= value <= high for low, high in REDSHIFT_PORT_RANGES):
+            raise ValueError(f"must be in 5431-5455 or 8191-8215 (the ports Redshift accepts); got {value}")
+        return value
+
+    @field_validator("admin_username")
+    @classmethod
+    def _not_a_guessable_username(cls, value: str) -> str:
+        if value in REDSHIFT_REFUSED_ADMIN_USERNAMES:
+            refused = ", ".join(sorted(REDSHIFT_REFUSED_ADMIN_USERNAMES))
+            raise ValueError(f"must not be one of {refused}; got {value!r}")
+        return value
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _window_form(cls, value: str) -> str:
+        if not _MAINTENANCE_WINDOW.match(value):
+            raise ValueError(f"must look like 'sun:03:00-sun:03:30' (lowercase day, UTC); got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _single_node_types(self) -> RedshiftConfig:
+        if self.number_of_nodes == 1 and self.node_type not in ("ra3.large", "ra3.xlplus"):
+            raise ValueError(
+                f"number_of_nodes 1 (a single-node cluster) needs node_type ra3.large or ra3.xlplus; "
+                f"{self.node_type} needs at least 2 nodes"
+            )
+        return self
+
+
+class KerberosConfig(StrictModel):
+    """A cluster-dedicated KDC on the EMR primary node."""
+
+    realm: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9.-]{0,254}$")]
+    ticket_lifetime_hours: int = Field(default=24, ge=1, le=720)
+
+
+class EmrConfig(StrictModel):
+    """The long-running EMR cluster (constructs_lib.EmrCluster)."""
+
+    release_label: Annotated[str, Field(pattern=r"^emr-7\.\d+\.\d+$")]
+    #: Installed next to Spark and Hive, which are always there.
+    extra_applications: tuple[
+        Literal["Hadoop", "JupyterEnterpriseGateway", "Livy", "Presto", "Tez", "Trino", "Zeppelin"], ...
+    ] = ()
+    primary_instance_type: str
+    core_instance_type: str
+    core_instances: int = Field(ge=1, le=256)
+    max_core_instances: int = Field(ge=1, le=256)
+    task_instance_type: str
+    #: Spot task nodes managed scaling may add; 0 means no task group.
+    max_task_instances: int = Field(ge=0, le=256)
+    idle_timeout_minutes: int = Field(ge=1, le=10080)
+    #: s3://bucket/key.zip of PEM files; enables in-transit encryption. Upload it before deploying.
+    tls_certificates_s3_uri: Annotated[str, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+\.zip$")] | None = None
+    kerberos: KerberosConfig | None = None
+    key_pair_name: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+
+    @field_validator("primary_instance_type", "core_instance_type", "task_instance_type")
+    @classmethod
+    def _instance_type_form(cls, value: str) -> str:
+        if not _INSTANCE_TYPE.match(value):
+            raise ValueError(f"must be an EC2 instance type such as 'm7g.xlarge'; got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _core_range(self) -> EmrConfig:
+        if self.max_core_instances < self.core_instances:
+            raise ValueError(
+                f"max_core_instances ({self.max_core_instances}) must be at least core_instances ({self.core_instances})"
+            )
+        return self
+
+
 class EnvironmentConfig(StrictModel):
     """Everything that differs between dev, staging and prod."""
 
@@ -266,6 +429,9 @@ class EnvironmentConfig(StrictModel):
     ingestion: IngestionConfig
     catalog: CatalogConfig
     athena: AthenaConfig
+    network: NetworkConfig
+    redshift: RedshiftConfig
+    emr: EmrConfig
 
     @model_validator(mode="after")
     def _account_and_region_together(self) -> EnvironmentConfig:
@@ -300,6 +466,36 @@ class EnvironmentConfig(StrictModel):
             raise ValueError(
                 f"ingestion.stream.retention_hours must be at least {PRODUCTION_MIN_RETENTION_HOURS} "
                 f"(7 days) in {PRODUCTION_ENVIRONMENT}; got {hours}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_warehouse_survives(self) -> EnvironmentConfig:
+        if self.name != PRODUCTION_ENVIRONMENT:
+            return self
+        redshift = self.redshift
+        if redshift.snapshot_retention_days < PRODUCTION_MIN_SNAPSHOT_RETENTION_DAYS:
+            raise ValueError(
+                f"redshift.snapshot_retention_days must be at least {PRODUCTION_MIN_SNAPSHOT_RETENTION_DAYS} "
+                f"in {PRODUCTION_ENVIRONMENT}; got {redshift.snapshot_retention_days}"
+            )
+        if redshift.number_of_nodes < 2:
+            raise ValueError(
+                f"redshift.number_of_nodes must be at least 2 in {PRODUCTION_ENVIRONMENT} "
+                "(a single-node cluster has no data redundancy within the cluster); "
+                f"got {redshift.number_of_nodes}"
+            )
+        if redshift.pause_resume is not None:
+            raise ValueError(f"redshift.pause_resume must be omitted in {PRODUCTION_ENVIRONMENT} (prod is always on)")
+        return self
+
+    @model_validator(mode="after")
+    def _snapshot_copy_leaves_the_region(self) -> EnvironmentConfig:
+        copy = self.redshift.snapshot_copy
+        if copy is not None and self.region is not None and copy.destination_region == self.region:
+            raise ValueError(
+                "redshift.snapshot_copy.destination_region must differ from the environment's "
+                f"region {self.region!r}"
             )
         return self
 

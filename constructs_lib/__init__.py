@@ -9,6 +9,7 @@ from constructs_lib.alarm_topic import AlarmTopic
 from constructs_lib.athena_workgroup import AthenaWorkgroup, NamedQuery
 from constructs_lib.catalog_encryption import DataCatalogEncryption
 from constructs_lib.data_lake_storage import DataLakeStorage, LakeLifecyclePolicy
+from constructs_lib.data_network import DataNetwork
 from constructs_lib.dead_letters import dead_letter_queue
 from constructs_lib.encryption import rotating_key
 from constructs_lib.etl_workflow import EtlWorkflow
@@ -31,6 +32,7 @@ __all__ = [
     "AthenaWorkgroup",
     "DataCatalogEncryption",
     "DataLakeStorage",
+    "DataNetwork",
     "EtlWorkflow",
     "GlueSecurity",
     "IotTelemetryRule",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from stacks.catalog_stack import CatalogStack
     from stacks.ingestion_stack import IngestionStack
+    from stacks.network_stack import NetworkStack
 
 REPLICATION_RULES = (
     "HIPAA.Security-S3BucketReplicationEnabled",
@@ -204,3 +205,23 @@ def acknowledge_catalog_findings(stack: CatalogStack) -> None:
     for role in (stack.raw_crawler.role, stack.curated_crawler.role, stack.job.role, events_role):
         if role is not None:
             acknowledge(role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
+
+
+PUBLIC_ROUTE_FOR_CONFIGURED_NAT = (
+    "The environment's config sets network.nat_gateways > 0: the public subnets exist only to host "
+    "the NAT gateways and route to the internet gateway by definition. Nothing else is placed in "
+    "them (map-public-IP is off) and the data subnets stay private behind the NAT."
+)
+
+
+def acknowledge_network_findings(stack: NetworkStack, *, nat_gateways: int) -> None:
+    """The flow-log role's CDK-generated policy; with configured NAT gateways, their public subnets."""
+    network = stack.network
+    acknowledge(network.flow_log_role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
+    if nat_gateways > 0:
+        for subnet in network.vpc.public_subnets:
+            acknowledge(
+                subnet, PUBLIC_ROUTE_FOR_CONFIGURED_NAT,
+                "HIPAA.Security-VPCNoUnrestrictedRouteToIGW", "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+                "PCI.DSS.321-VPCNoUnrestrictedRouteToIGW",
+            )

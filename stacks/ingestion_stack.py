@@ -23,7 +23,14 @@ from stacks.log_retention import retention_days
 #: The Lambda asset root: the transform package and the shared telemetry contract.
 LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
 TRANSFORM_HANDLER = "firehose_transform.handler.lambda_handler"
-_ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/README.md", "**/requirements.txt", "**/.pytest_cache", "**/.hypothesis"]
+#: The transform's asset is lambda_src/ (its handler imports telemetry_contract.py from there)
+#: minus what the function never runs: the other functions' packages are excluded so that a
+#: change to them neither bloats nor redeploys the transform.
+_OTHER_FUNCTIONS = ["redshift_sql"]
+_ASSET_EXCLUDES = [
+    "**/__pycache__", "**/*.pyc", "**/README.md", "**/requirements.txt", "**/.pytest_cache", "**/.hypothesis",
+    *_OTHER_FUNCTIONS,
+]
 #: AWS's account that publishes the Powertools for AWS Lambda layers in every commercial region.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python314-x86_64"

@@ -50,6 +50,7 @@ def test_cdk_synth_prod_through_the_pinned_cli_needs_no_credentials(tmp_path: Pa
         "analytics-prod-catalog.template.json",
         "analytics-prod-foundation.template.json",
         "analytics-prod-ingestion.template.json",
+        "analytics-prod-network.template.json",
     ]
 
 

@@ -39,6 +39,7 @@ def test_each_environment_has_the_baseline_and_its_foundation(each_environment) 
         f"analytics-{env}-catalog",
         f"analytics-{env}-foundation",
         f"analytics-{env}-ingestion",
+        f"analytics-{env}-network",
     ]
 
 
