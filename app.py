@@ -14,8 +14,16 @@ from typing import Any
 import aws_cdk as cdk
 
 from config import AppConfig, ConfigError, EnvironmentConfig, load_config
-from constructs_lib import LakeLifecyclePolicy, ResourceNamer
-from stacks import AccountBaselineStack, CatalogStack, FoundationStack, IngestionStack, NetworkStack
+from constructs_lib import EmrCapacity, EmrKerberos, LakeLifecyclePolicy, PauseResumeSchedule, ResourceNamer, SnapshotCopy
+from stacks import (
+    AccountBaselineStack,
+    CatalogStack,
+    EmrStack,
+    FoundationStack,
+    IngestionStack,
+    NetworkStack,
+    WarehouseStack,
+)
 from stacks.compliance import add_compliance_checks
 from stacks.tagging import apply_tags
 
@@ -85,13 +93,14 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
 
     catalog_config = env_config.catalog
     storage = foundation.storage
+    namer = ResourceNamer(project=env_config.project, stage=env_config.name)
     catalog = CatalogStack(
         app,
         f"{prefix}-catalog",
         env=deploy_env,
         description=f"Glue catalog, raw-to-curated ETL workflow and Athena workgroups of the {env_config.name} environment",
         termination_protection=not env_config.destroys_data_on_delete,
-        namer=ResourceNamer(project=env_config.project, stage=env_config.name),
+        namer=namer,
         raw_bucket=storage.raw_bucket,
         curated_bucket=storage.curated_bucket,
         analytics_bucket=storage.analytics_bucket,
@@ -128,6 +137,84 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
     )
     apply_tags(network, env_config.resource_tags)
+
+    redshift_config = env_config.redshift
+    warehouse = WarehouseStack(
+        app,
+        f"{prefix}-warehouse",
+        env=deploy_env,
+        description=f"Redshift warehouse with a Spectrum schema over the curated zone of the {env_config.name} environment",
+        termination_protection=not env_config.destroys_data_on_delete,
+        namer=namer,
+        vpc=network.vpc,
+        data_subnets=network.data_subnets,
+        curated_bucket=storage.curated_bucket,
+        log_bucket=storage.access_logs_bucket,
+        data_key=storage.key,
+        catalog_key=baseline.catalog_encryption.key,
+        curated_database_name=catalog.curated_database_name,
+        alarm_topic=foundation.alarms.topic,
+        node_type=redshift_config.node_type,
+        number_of_nodes=redshift_config.number_of_nodes,
+        port=redshift_config.port,
+        admin_username=redshift_config.admin_username,
+        database_name=redshift_config.database_name,
+        snapshot_retention_days=redshift_config.snapshot_retention_days,
+        snapshot_copy=None if redshift_config.snapshot_copy is None else SnapshotCopy(
+            destination_region=redshift_config.snapshot_copy.destination_region,
+            retention_days=redshift_config.snapshot_copy.retention_days,
+            grant_name=redshift_config.snapshot_copy.grant_name,
+        ),
+        maintenance_window=redshift_config.maintenance_window,
+        admin_secret_rotation_days=redshift_config.admin_secret_rotation_days,
+        pause_resume=None if redshift_config.pause_resume is None else PauseResumeSchedule(
+            pause_schedule=redshift_config.pause_resume.pause_schedule,
+            resume_schedule=redshift_config.pause_resume.resume_schedule,
+        ),
+        spectrum_schema=redshift_config.spectrum_schema,
+        log_retention_days=env_config.logging.retention_days,
+        removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+    )
+    # The Spectrum schema needs the curated database to exist; its SQL names it in plain text.
+    warehouse.add_stack_dependency(catalog, "the Spectrum schema reads the curated Glue database")
+    apply_tags(warehouse, env_config.resource_tags)
+
+    emr_config = env_config.emr
+    emr = EmrStack(
+        app,
+        f"{prefix}-emr",
+        env=deploy_env,
+        description=f"EMR cluster (Spark, Hive; Glue catalog as metastore) of the {env_config.name} environment",
+        termination_protection=not env_config.destroys_data_on_delete,
+        namer=namer,
+        vpc=network.vpc,
+        data_subnets=network.data_subnets,
+        raw_bucket=storage.raw_bucket,
+        curated_bucket=storage.curated_bucket,
+        analytics_bucket=storage.analytics_bucket,
+        log_bucket=storage.access_logs_bucket,
+        data_key=storage.key,
+        catalog_key=baseline.catalog_encryption.key,
+        release_label=emr_config.release_label,
+        extra_applications=emr_config.extra_applications,
+        capacity=EmrCapacity(
+            primary_instance_type=emr_config.primary_instance_type,
+            core_instance_type=emr_config.core_instance_type,
+            core_instances=emr_config.core_instances,
+            max_core_instances=emr_config.max_core_instances,
+            task_instance_type=emr_config.task_instance_type,
+            max_task_instances=emr_config.max_task_instances,
+        ),
+        idle_timeout_minutes=emr_config.idle_timeout_minutes,
+        tls_certificates_s3_uri=emr_config.tls_certificates_s3_uri,
+        kerberos=None if emr_config.kerberos is None else EmrKerberos(
+            realm=emr_config.kerberos.realm, ticket_lifetime_hours=emr_config.kerberos.ticket_lifetime_hours
+        ),
+        key_pair_name=emr_config.key_pair_name,
+        protect_cluster=env_config.is_production,
+        removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+    )
+    apply_tags(emr, env_config.resource_tags)
 
 
 def _deploy_environment(env_config: EnvironmentConfig) -> cdk.Environment | None:

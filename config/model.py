@@ -504,6 +504,10 @@ class EnvironmentConfig(StrictModel):
         return self.account is None
 
     @property
+    def is_production(self) -> bool:
+        return self.name == PRODUCTION_ENVIRONMENT
+
+    @property
     def destroys_data_on_delete(self) -> bool:
         return self.data_removal_policy == "destroy"
 

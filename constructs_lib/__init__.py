@@ -11,37 +11,49 @@ from constructs_lib.catalog_encryption import DataCatalogEncryption
 from constructs_lib.data_lake_storage import DataLakeStorage, LakeLifecyclePolicy
 from constructs_lib.data_network import DataNetwork
 from constructs_lib.dead_letters import dead_letter_queue
+from constructs_lib.emr_cluster import EMR_MANAGED_POLICY_TAG, EmrCapacity, EmrCluster, EmrKerberos
 from constructs_lib.encryption import rotating_key
 from constructs_lib.etl_workflow import EtlWorkflow
 from constructs_lib.glue_security import GlueSecurity
 from constructs_lib.iot_ingestion import IotTelemetryRule
-from constructs_lib.lake_access import grant_prefix_read, grant_prefix_write
+from constructs_lib.lake_access import LakeLocation, grant_prefix_read, grant_prefix_write
 from constructs_lib.lake_crawler import LakeCrawler
 from constructs_lib.lake_etl_job import LakeEtlJob
 from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
 from constructs_lib.naming import ResourceNamer
 from constructs_lib.raw_zone_delivery import RawZoneDelivery
+from constructs_lib.redshift_sql import RedshiftSql
+from constructs_lib.redshift_warehouse import PauseResumeSchedule, RedshiftWarehouse, SnapshotCopy
 from constructs_lib.removal import DATA_DESTROYED_WARNING_ID, apply_data_removal_policy
 from constructs_lib.telemetry_stream import TelemetryStream
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "DATA_DESTROYED_WARNING_ID",
+    "EMR_MANAGED_POLICY_TAG",
     "AlarmTopic",
     "AthenaWorkgroup",
     "DataCatalogEncryption",
     "DataLakeStorage",
     "DataNetwork",
+    "EmrCapacity",
+    "EmrCluster",
+    "EmrKerberos",
     "EtlWorkflow",
     "GlueSecurity",
     "IotTelemetryRule",
     "LakeCrawler",
     "LakeEtlJob",
+    "LakeLocation",
     "LakeLifecyclePolicy",
     "NamedQuery",
+    "PauseResumeSchedule",
     "RawZoneDelivery",
+    "RedshiftSql",
+    "RedshiftWarehouse",
     "ResourceNamer",
+    "SnapshotCopy",
     "TelemetryStream",
     "__version__",
     "allow_cloudwatch_logs",

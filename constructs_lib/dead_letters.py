@@ -12,6 +12,9 @@ from constructs import Construct
 DEAD_LETTER_RETENTION = cdk.Duration.days(14)
 #: cdk-nag wants every queue to have a dead-letter queue of its own; a dead-letter queue is the end.
 _DLQ_RULES = ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
+#: AwsSolutions-SQS3 recognises a queue that a Lambda function's DeadLetterConfig names (it does
+#: not recognise SNS or EventBridge redrive targets); the Serverless rule recognises neither.
+_LAMBDA_DLQ_RULES = ("Serverless-SQSRedrivePolicy",)
 
 
 def dead_letter_queue(
@@ -21,9 +24,12 @@ def dead_letter_queue(
     key: kms.IKey,
     removal_policy: cdk.RemovalPolicy,
     dead_letters_of: str,
+    of_a_lambda_function: bool = False,
 ) -> sqs.Queue:
     """A KMS-encrypted, TLS-only queue kept 14 days, acknowledged as the dead-letter queue of
     ``dead_letters_of`` (say whose, e.g. "the alarm topic's subscriptions (SNS redrive policy)").
+    Set ``of_a_lambda_function`` when a function's DeadLetterConfig names the queue: cdk-nag then
+    sees it as a dead-letter queue for one of its rules, and acknowledging that rule would be stale.
     The key must let the sending service use it."""
     queue = sqs.Queue(
         scope,
@@ -39,5 +45,6 @@ def dead_letter_queue(
         "recognise as one. It has no consumer: undelivered messages wait in it for 14 days to be "
         "inspected and replayed, so a dead-letter queue of its own would only move them once more."
     )
-    cdk.Validations.of(queue).acknowledge(*(cdk.Acknowledgment(id=rule_id, reason=reason) for rule_id in _DLQ_RULES))
+    rules = _LAMBDA_DLQ_RULES if of_a_lambda_function else _DLQ_RULES
+    cdk.Validations.of(queue).acknowledge(*(cdk.Acknowledgment(id=rule_id, reason=reason) for rule_id in rules))
     return queue

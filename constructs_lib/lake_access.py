@@ -9,6 +9,7 @@ through S3 in this region (``kms:ViaService``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -28,6 +29,19 @@ def check_prefix(prefix: str, *, owner: str) -> str:
             f"and must not contain '*'; got {prefix!r}"
         )
     return prefix
+
+
+@dataclass(frozen=True)
+class LakeLocation:
+    """One prefix of a lake bucket, and the key its objects are encrypted with (``None``: SSE-S3):
+    what a reader or writer is granted, in EmrCluster and RedshiftWarehouse."""
+
+    bucket: s3.IBucket
+    prefix: str
+    key: kms.IKey | None = None
+
+    def __post_init__(self) -> None:
+        check_prefix(self.prefix, owner="LakeLocation")
 
 
 def _list_statement(bucket: s3.IBucket, prefix: str) -> iam.PolicyStatement:

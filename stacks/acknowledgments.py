@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
 
     from stacks.catalog_stack import CatalogStack
+    from stacks.emr_stack import EmrStack
     from stacks.ingestion_stack import IngestionStack
     from stacks.network_stack import NetworkStack
+    from stacks.warehouse_stack import WarehouseStack
 
 REPLICATION_RULES = (
     "HIPAA.Security-S3BucketReplicationEnabled",
@@ -225,3 +227,67 @@ def acknowledge_network_findings(stack: NetworkStack, *, nat_gateways: int) -> N
                 "HIPAA.Security-VPCNoUnrestrictedRouteToIGW", "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
                 "PCI.DSS.321-VPCNoUnrestrictedRouteToIGW",
             )
+
+
+ANALYTICS_BUCKET_ARN_OUTPUT = "PublishOutputFnGetAttDataLakeAnalyticsBucket218960F6ArnC099383B"
+ACCESS_LOGS_BUCKET_ARN_OUTPUT = "PublishOutputFnGetAttDataLakeAccessLogsBucket7B54C271Arn071F6FFB"
+
+EMR_PREFIX_OBJECTS = (
+    "Objects under one prefix of one bucket (<bucket>/<prefix>*): Spark and Hive read every object of "
+    "the raw and curated telemetry prefixes, write new, unpredictable keys under emr/ of the analytics "
+    "bucket, and EMR's log pusher writes new log objects under emr-logs/ of the log bucket. Listing is "
+    "limited to the same prefixes (s3:prefix condition); nothing outside them is reachable."
+)
+EMR_NO_IN_TRANSIT_CERTIFICATE = (
+    "Configured choice: this environment's config sets no emr.tls_certificates_s3_uri, so the cluster "
+    "has no certificate for in-transit encryption between its nodes. The nodes sit in isolated subnets "
+    "of their own VPC, and S3, Glue and KMS traffic is HTTPS regardless. Environments that hold "
+    "production-like data (staging, prod) configure a certificate."
+)
+EMR_NO_KERBEROS_OR_KEY_PAIR = (
+    "Configured choice: this environment's config sets neither emr.kerberos nor emr.key_pair_name. "
+    "Nobody logs in to the nodes over SSH (there is no key pair and no route in); operators reach the "
+    "primary node through Systems Manager Session Manager with IAM authentication. Environments that "
+    "hold production-like data (staging, prod) configure Kerberos."
+)
+
+
+def acknowledge_emr_findings(stack: EmrStack) -> None:
+    """The instance role's prefix wildcards and CDK's inline policies; without TLS or Kerberos in
+    the config, the findings that choice causes (and only then)."""
+    emr = stack.emr
+    objects = [
+        objects_under(stack.raw_bucket, RAW_BUCKET_ARN_OUTPUT, "telemetry/*"),
+        objects_under(stack.curated_bucket, CURATED_BUCKET_ARN_OUTPUT, "telemetry/*"),
+        objects_under(stack.analytics_bucket, ANALYTICS_BUCKET_ARN_OUTPUT, "emr/*"),
+        objects_under(stack.log_bucket, ACCESS_LOGS_BUCKET_ARN_OUTPUT, "emr-logs/*"),
+    ]
+    acknowledge(emr.instance_role, EMR_PREFIX_OBJECTS, *(f"AwsSolutions-IAM5[Resource::{o}]" for o in objects))
+    for role in (emr.instance_role, emr.service_role):
+        acknowledge(role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
+    if emr.tls_certificates_s3_uri is None:
+        acknowledge(emr.cluster, EMR_NO_IN_TRANSIT_CERTIFICATE, "AwsSolutions-EMR5")
+    if emr.kerberos is None:
+        acknowledge(
+            emr.cluster, EMR_NO_KERBEROS_OR_KEY_PAIR,
+            "HIPAA.Security-EMRKerberosEnabled", "PCI.DSS.321-EMRKerberosEnabled",
+            *(("AwsSolutions-EMR6",) if emr.key_pair_name is None else ()),
+        )
+
+
+SPECTRUM_READS_THE_CURATED_PREFIX = (
+    "Objects under the curated zone's telemetry/ prefix (<bucket>/telemetry/*): Redshift Spectrum "
+    "reads whichever Parquet files the curated table's partitions hold, and new ones arrive on every "
+    "ETL run, so they cannot be named in advance. Read-only; listing is limited to the same prefix "
+    "(s3:prefix condition) and the lake key may be used only through S3 (kms:ViaService)."
+)
+
+
+def acknowledge_warehouse_findings(stack: WarehouseStack) -> None:
+    """The Spectrum role's prefix wildcard and CDK's inline policies (Spectrum, pause/resume)."""
+    warehouse = stack.warehouse
+    curated_objects = objects_under(stack.curated_bucket, CURATED_BUCKET_ARN_OUTPUT, "telemetry/*")
+    acknowledge(warehouse.spectrum_role, SPECTRUM_READS_THE_CURATED_PREFIX, f"AwsSolutions-IAM5[Resource::{curated_objects}]")
+    for role in (warehouse.spectrum_role, warehouse.scheduler_role):
+        if role is not None:
+            acknowledge(role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)

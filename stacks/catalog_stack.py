@@ -54,7 +54,9 @@ MEGABYTE = 1_000_000
 
 
 class CatalogStack(cdk.Stack):
-    """Attributes: ``raw_database``, ``curated_database``, ``curated_table``, ``security``,
+    """Attributes: ``raw_database``, ``curated_database`` and their plain names
+    ``raw_database_name``, ``curated_database_name`` (for SQL that other stacks write),
+    ``curated_table``, ``security``,
     ``raw_crawler``, ``curated_crawler``, ``job``, ``workflow``, ``analysts``, ``reports``."""
 
     def __init__(
@@ -87,13 +89,15 @@ class CatalogStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.raw_bucket = raw_bucket
         self.curated_bucket = curated_bucket
+        self.raw_database_name = namer.sql_name("raw")
+        self.curated_database_name = namer.sql_name("curated")
         self.raw_database = glue.Database(
-            self, "RawDatabase", database_name=namer.sql_name("raw"),
+            self, "RawDatabase", database_name=self.raw_database_name,
             description="Raw zone: telemetry as Firehose delivered it (JSON lines), catalogued by the raw crawler",
             removal_policy=removal_policy,
         )
         self.curated_database = glue.Database(
-            self, "CuratedDatabase", database_name=namer.sql_name("curated"),
+            self, "CuratedDatabase", database_name=self.curated_database_name,
             description="Curated zone: validated, de-duplicated telemetry as Parquet, partitioned by event date",
             removal_policy=removal_policy,
         )
@@ -179,7 +183,7 @@ class CatalogStack(cdk.Stack):
 
         # The plain name, not a reference: saved queries read better in the template and in
         # the console, and the name is fixed by the naming helper anyway.
-        curated_name = namer.sql_name("curated")
+        curated_name = self.curated_database_name
         self.analysts = AthenaWorkgroup(
             self, "AnalystsWorkgroup",
             workgroup_name=namer.name("analysts"),

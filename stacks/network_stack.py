@@ -14,12 +14,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from constructs_lib import DataNetwork
+from constructs_lib import EMR_MANAGED_POLICY_TAG, DataNetwork
 from stacks.acknowledgments import acknowledge_network_findings
 from stacks.log_retention import retention_days
-
-#: AmazonEMRServicePolicy_v2 acts only on user-provided subnets and security groups with this tag.
-EMR_MANAGED_POLICY_TAG = "for-use-with-amazon-emr-managed-policies"
 
 #: Interface endpoints and the callers inside the VPC that need them (S3 has a gateway endpoint).
 INTERFACE_ENDPOINTS: dict[str, tuple[ec2.InterfaceVpcEndpointAwsService, str]] = {
@@ -71,6 +68,7 @@ class NetworkStack(cdk.Stack):
             interface_endpoints=[service for service, _ in INTERFACE_ENDPOINTS.values()],
             flow_log_retention=retention_days(log_retention_days),
             removal_policy=removal_policy,
+            # AmazonEMRServicePolicy_v2 acts only on user-provided subnets carrying this tag.
             data_subnet_tags={EMR_MANAGED_POLICY_TAG: "true"},
         )
         self.vpc = self.network.vpc

@@ -48,9 +48,11 @@ def test_cdk_synth_prod_through_the_pinned_cli_needs_no_credentials(tmp_path: Pa
     assert sorted(p.name for p in outdir.glob("*.template.json")) == [
         "analytics-account-baseline.template.json",
         "analytics-prod-catalog.template.json",
+        "analytics-prod-emr.template.json",
         "analytics-prod-foundation.template.json",
         "analytics-prod-ingestion.template.json",
         "analytics-prod-network.template.json",
+        "analytics-prod-warehouse.template.json",
     ]
 
 

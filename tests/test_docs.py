@@ -35,7 +35,7 @@ def test_readme_gives_the_two_fresh_machine_commands() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-@pytest.mark.parametrize("stack", ["foundation", "ingestion", "catalog", "network"])
+@pytest.mark.parametrize("stack", ["foundation", "ingestion", "catalog", "network", "warehouse", "emr"])
 def test_readme_acknowledgment_counts_match_the_pinned_ones(stack: str) -> None:
     row = re.search(rf"^\| {stack} \| (\d+) \| (\d+) \| (\d+) \|", README, flags=re.M)
     assert row, f"the {stack} row of the acknowledgment table is missing"

@@ -24,6 +24,9 @@ TAGGABLE_TYPES = {
     "AWS::Logs::LogGroup", "AWS::IoT::TopicRule", "AWS::IoT::Policy", "AWS::CloudWatch::Alarm",
     "AWS::Glue::Crawler", "AWS::Glue::Job", "AWS::Glue::Trigger", "AWS::Glue::Workflow",
     "AWS::Athena::WorkGroup", "AWS::Events::Rule",
+    "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::SecurityGroup", "AWS::EC2::FlowLog",
+    "AWS::Redshift::Cluster", "AWS::Redshift::ClusterParameterGroup", "AWS::Redshift::ClusterSubnetGroup",
+    "AWS::SecretsManager::Secret", "AWS::EMR::Cluster",
 }
 
 
@@ -37,10 +40,41 @@ def test_each_environment_has_the_baseline_and_its_foundation(each_environment) 
     assert sorted(each_environment.stack_names()) == [
         "analytics-account-baseline",
         f"analytics-{env}-catalog",
+        f"analytics-{env}-emr",
         f"analytics-{env}-foundation",
         f"analytics-{env}-ingestion",
         f"analytics-{env}-network",
+        f"analytics-{env}-warehouse",
     ]
+
+
+def _stack_dependencies(synthesised_env) -> dict[str, set[str]]:
+    manifest = json.loads((synthesised_env.outdir / "manifest.json").read_text())
+    return {
+        name: {d for d in artifact.get("dependencies", []) if not d.endswith(".assets")}
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+
+
+def _depth(graph: dict[str, set[str]], name: str) -> int:
+    return 1 + max((_depth(graph, d) for d in graph[name]), default=0)
+
+
+def _reaches(graph: dict[str, set[str]], start: str, target: str) -> bool:
+    return any(d == target or _reaches(graph, d, target) for d in graph[start])
+
+
+def test_slow_stacks_deploy_side_by_side_in_a_shallow_graph(each_environment) -> None:
+    """Redshift and EMR (and later OpenSearch) take 10-30 minutes each: neither may wait for the other."""
+    env = each_environment.env_name
+    graph = _stack_dependencies(each_environment)
+    warehouse, emr = f"analytics-{env}-warehouse", f"analytics-{env}-emr"
+    assert not _reaches(graph, warehouse, emr) and not _reaches(graph, emr, warehouse)
+    assert graph[warehouse] == {f"analytics-{env}-{s}" for s in ("catalog", "foundation", "network")} | {"analytics-account-baseline"}
+    assert graph[emr] == {f"analytics-{env}-{s}" for s in ("foundation", "network")} | {"analytics-account-baseline"}
+    assert graph[f"analytics-{env}-network"] == set()
+    assert max(_depth(graph, name) for name in graph) == 3
 
 
 def test_environment_stacks_never_set_account_level_singletons(each_environment) -> None:
@@ -82,6 +116,9 @@ def test_every_taggable_resource_carries_the_environment_tags(synthesised, env_n
     assert checked[f"analytics-{env_name}-foundation"] >= 7
     assert checked[f"analytics-{env_name}-ingestion"] >= 24
     assert checked[f"analytics-{env_name}-catalog"] >= 20
+    assert checked[f"analytics-{env_name}-network"] >= 6
+    assert checked[f"analytics-{env_name}-warehouse"] >= 8
+    assert checked[f"analytics-{env_name}-emr"] >= 5
 
 
 def test_baseline_is_tagged_from_the_project_not_an_environment(synthesised) -> None:

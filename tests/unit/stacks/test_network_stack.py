@@ -8,7 +8,8 @@ import pytest
 
 from config import load_config
 from stacks import NetworkStack
-from stacks.network_stack import EMR_MANAGED_POLICY_TAG, INTERFACE_ENDPOINTS
+from constructs_lib import EMR_MANAGED_POLICY_TAG
+from stacks.network_stack import INTERFACE_ENDPOINTS
 from tests.compliance.nag import acknowledgments
 from tests.synth import ENVIRONMENTS
 from tests.unit.stacks.templates import only, resources

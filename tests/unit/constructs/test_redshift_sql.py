@@ -1,0 +1,402 @@
+"""RedshiftSql: a Custom::RedshiftSql resource answered by its own function, in the VPC behind
+HTTPS-only egress, with a role that reaches one cluster, one secret and its own statements."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk.assertions import Annotations, Match, Template
+
+from constructs_lib import DataNetwork
+from constructs_lib.monitoring import allow_cloudwatch_logs
+from constructs_lib.redshift_sql import FUNCTION_RUNTIME, HANDLER_DIR, RedshiftSql
+from tests.compliance.nag import acknowledgments
+from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, role_statements, via_service
+from tests.unit.constructs.ingestion_helpers import stack
+
+CREATE = "CREATE EXTERNAL SCHEMA IF NOT EXISTS curated FROM DATA CATALOG DATABASE 'team_dev_curated'"
+GRANT = "GRANT USAGE ON SCHEMA curated TO GROUP analysts"
+DROP = "DROP SCHEMA IF EXISTS curated"
+PARTIAL_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:warehouse-admin"
+COMPLETE_SECRET_ARN = f"{PARTIAL_SECRET_ARN}-AbCdEf"
+CLUSTER_IMPORT = {"Fn::ImportValue": "WarehouseClusterId"}
+
+
+@dataclass
+class Built:
+    scope: cdk.Stack
+    network: DataNetwork
+    secret: secretsmanager.Secret
+    secret_key: kms.Key
+    caller_key: kms.Key
+    caller_group: ec2.SecurityGroup
+    default: RedshiftSql
+    tuned: RedshiftSql
+    template: Template
+    resources: dict
+
+    def sql(self, name: str) -> RedshiftSql:
+        return getattr(self, name)
+
+    def resource(self, construct) -> dict:
+        return self.resources[logical_id(construct)]
+
+    def props(self, construct) -> dict:
+        return self.resource(construct)["Properties"]
+
+
+@pytest.fixture(scope="module")
+def built() -> Built:
+    """Two resources in one stack: only the required props, and every tunable set."""
+    scope = stack()
+    network = DataNetwork(
+        scope,
+        "Network",
+        cidr="10.40.0.0/16",
+        availability_zones=2,
+        interface_endpoints=[ec2.InterfaceVpcEndpointAwsService.REDSHIFT_DATA],
+        flow_log_retention=logs.RetentionDays.ONE_MONTH,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    secret_key = kms.Key(scope, "SecretKey")
+    secret = secretsmanager.Secret(scope, "AdminSecret", encryption_key=secret_key)
+    caller_key = kms.Key(scope, "CallerKey")
+    allow_cloudwatch_logs(caller_key)
+    caller_group = ec2.SecurityGroup(scope, "CallerGroup", vpc=network.vpc, allow_all_outbound=False)
+    common = {"vpc": network.vpc, "vpc_subnets": network.data_subnets}
+    default = RedshiftSql(
+        scope, "Default", cluster_identifier="analytics-dev", database="analytics", secret=secret,
+        create_statements=[CREATE], **common,
+    )
+    tuned = RedshiftSql(
+        scope, "Tuned",
+        cluster_identifier=cdk.Fn.import_value("WarehouseClusterId"),
+        database="sandbox",
+        secret=secretsmanager.Secret.from_secret_partial_arn(scope, "ImportedSecret", PARTIAL_SECRET_ARN),
+        create_statements=[CREATE, GRANT],
+        delete_statements=[DROP],
+        key=caller_key,
+        security_group=caller_group,
+        timeout=cdk.Duration.minutes(10),
+        log_retention=logs.RetentionDays.ONE_MONTH,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        **common,
+    )
+    template = Template.from_stack(scope)
+    return Built(
+        scope, network, secret, secret_key, caller_key, caller_group, default, tuned, template, template.to_json()["Resources"]
+    )
+
+
+# --- the function -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "timeout"), [("default", 300), ("tuned", 600)])
+def test_function_is_python_on_the_newest_runtime_with_one_execution_and_tracing(built, name, timeout) -> None:
+    props = built.props(built.sql(name).function)
+    assert (props["Runtime"], props["Handler"], props["Architectures"]) == (FUNCTION_RUNTIME.name, "handler.lambda_handler", ["arm64"])
+    assert FUNCTION_RUNTIME.name == "python3.14"
+    assert (props["MemorySize"], props["Timeout"], props["ReservedConcurrentExecutions"]) == (256, timeout, 1)
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["LoggingConfig"] == {
+        "ApplicationLogLevel": "INFO",
+        "LogFormat": "JSON",
+        "LogGroup": ref(built.sql(name).log_group),
+        "SystemLogLevel": "WARN",
+    }
+    assert "Layers" not in props and "Environment" not in props
+
+
+@pytest.mark.parametrize("name", ["default", "tuned"])
+def test_function_runs_in_the_given_subnets_behind_one_security_group(built, name) -> None:
+    sql = built.sql(name)
+    subnets = built.network.vpc.select_subnets(subnet_group_name="Data").subnets
+    assert built.props(sql.function)["VpcConfig"] == {
+        "SecurityGroupIds": [{"Fn::GetAtt": [logical_id(sql.security_group), "GroupId"]}],
+        "SubnetIds": [ref(subnet) for subnet in subnets],
+    }
+    assert len(subnets) == 2
+
+
+def test_own_security_group_allows_https_egress_only(built) -> None:
+    props = built.props(built.default.security_group)
+    assert props["SecurityGroupEgress"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "HTTPS to VPC endpoints", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+    ]
+    assert "SecurityGroupIngress" not in props
+    assert built.template.find_resources("AWS::EC2::SecurityGroupIngress") == {}
+
+
+def test_a_passed_security_group_is_used_as_is(built) -> None:
+    assert built.tuned.security_group is built.caller_group
+    assert built.tuned.node.try_find_child("SecurityGroup") is None
+    # Left as the caller made it: CDK's "no egress" placeholder, no rule added by the construct.
+    assert [r["CidrIp"] for r in built.props(built.caller_group)["SecurityGroupEgress"]] == ["255.255.255.255/32"]
+
+
+def test_the_asset_is_the_handler_package_alone(built) -> None:
+    asset_hash = built.props(built.default.function)["Code"]["S3Key"].removesuffix(".zip")
+    staged = Path(cdk.Stage.of(built.scope).outdir) / f"asset.{asset_hash}"
+    assert sorted(p.name for p in staged.iterdir()) == ["__init__.py", "handler.py"]
+    assert (staged / "handler.py").read_text() == (HANDLER_DIR / "handler.py").read_text()
+
+
+@pytest.mark.parametrize("name", ["default", "tuned"])
+def test_no_async_retries_and_failed_invocations_go_to_the_encrypted_dead_letter_queue(built, name) -> None:
+    sql = built.sql(name)
+    (config,) = [
+        c["Properties"]
+        for c in built.template.find_resources("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == ref(sql.function)
+    ]
+    assert (config["MaximumRetryAttempts"], config["Qualifier"]) == (0, "$LATEST")
+    assert built.props(sql.function)["DeadLetterConfig"] == {"TargetArn": arn_of(sql.dead_letter_queue)}
+    queue = built.props(sql.dead_letter_queue)
+    assert (queue["KmsMasterKeyId"], queue["MessageRetentionPeriod"]) == (arn_of(sql.key), 1_209_600)
+
+
+# --- the custom resource ----------------------------------------------------------------------
+
+
+def test_custom_resource_carries_the_target_and_the_statements(built) -> None:
+    resource = built.resource(built.default.resource)
+    assert resource["Type"] == "Custom::RedshiftSql"
+    assert resource["Properties"] == {
+        "ServiceToken": arn_of(built.default.function),
+        "ServiceTimeout": "600",  # the function's 5 minutes plus 5
+        "ClusterIdentifier": "analytics-dev",
+        "Database": "analytics",
+        "SecretArn": ref(built.secret),
+        "CreateStatements": [CREATE],
+        "DeleteStatements": [],
+    }
+
+
+def test_custom_resource_with_every_tunable(built) -> None:
+    props = built.props(built.tuned.resource)
+    assert (props["ServiceTimeout"], props["ClusterIdentifier"], props["Database"]) == ("900", CLUSTER_IMPORT, "sandbox")
+    assert (props["CreateStatements"], props["DeleteStatements"]) == ([CREATE, GRANT], [DROP])
+    assert props["SecretArn"] == PARTIAL_SECRET_ARN
+
+
+@pytest.mark.parametrize("name", ["default", "tuned"])
+def test_custom_resource_is_always_deleted_so_the_delete_statements_run(built, name) -> None:
+    resource = built.resource(built.sql(name).resource)
+    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Delete", "Delete")
+
+
+# --- encryption, logs and removal -------------------------------------------------------------
+
+
+def test_log_group_uses_the_own_key_a_year_and_is_retained_by_default(built) -> None:
+    group = built.resource(built.default.log_group)
+    assert group["Properties"] == {"KmsKeyId": arn_of(built.default.key), "RetentionInDays": 365}
+    assert (group["DeletionPolicy"], built.resource(built.default.dead_letter_queue)["DeletionPolicy"]) == ("Retain", "Retain")
+
+
+def test_log_retention_and_removal_policy_are_as_passed(built) -> None:
+    group = built.resource(built.tuned.log_group)
+    assert group["Properties"] == {"KmsKeyId": arn_of(built.caller_key), "RetentionInDays": 30}
+    assert (group["DeletionPolicy"], built.resource(built.tuned.dead_letter_queue)["DeletionPolicy"]) == ("Delete", "Delete")
+
+
+def test_own_key_rotates_is_retained_and_lets_cloudwatch_logs_use_it(built) -> None:
+    key = built.resource(built.default.key)
+    assert (key["Properties"]["EnableKeyRotation"], key["Properties"]["PendingWindowInDays"], key["DeletionPolicy"]) == (True, 30, "Retain")
+    sids = [s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]]
+    assert "AllowCloudWatchLogsOfThisAccount" in sids
+    assert built.props(built.default.function)["KmsKeyArn"] == arn_of(built.default.key)
+
+
+def test_a_passed_key_encrypts_everything_and_no_key_is_created(built) -> None:
+    tuned = built.tuned
+    assert tuned.key is built.caller_key and tuned.node.try_find_child("Key") is None
+    assert built.props(tuned.function)["KmsKeyArn"] == arn_of(built.caller_key)
+    assert built.props(tuned.dead_letter_queue)["KmsMasterKeyId"] == arn_of(built.caller_key)
+
+
+def test_destroy_is_warned_about_and_retain_is_not(built) -> None:
+    annotations = Annotations.from_stack(built.scope)
+    assert annotations.find_warning("/Test/Tuned", Match.string_like_regexp(".*DESTROY.*"))
+    assert annotations.find_warning("/Test/Default", Match.string_like_regexp(".*DESTROY.*")) == []
+
+
+# --- IAM ----------------------------------------------------------------------------------------
+
+
+def test_role_may_do_exactly_what_the_handler_needs(built) -> None:
+    sql = built.default
+    assert role_statements(built.template, sql.role) == [
+        {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": arn_of(sql.log_group)},
+        {
+            "Action": ["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"],
+            "Effect": "Allow",
+            "Resource": "arn:aws:redshift:eu-west-1:111122223333:cluster:analytics-dev",
+            "Sid": "RunStatementsOnThisCluster",
+        },
+        {
+            "Action": ["redshift-data:CancelStatement", "redshift-data:DescribeStatement"],
+            "Condition": {"StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}},
+            "Effect": "Allow",
+            "Resource": "*",
+            "Sid": "FollowOwnStatementsOnly",
+        },
+        {"Action": "secretsmanager:GetSecretValue", "Effect": "Allow", "Resource": ref(built.secret), "Sid": "ReadTheAdminSecret"},
+        {
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Condition": {"StringEquals": {"kms:ViaService": via_service("sqs")}},
+            "Effect": "Allow",
+            "Resource": arn_of(sql.key),
+            "Sid": "UseKeyForDeadLetters",
+        },
+        {
+            "Action": [
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSubnets",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            "Effect": "Allow",
+            "Resource": "*",
+            "Sid": "AttachToVpc",
+        },
+        {
+            "Action": "kms:Decrypt",
+            "Condition": {"StringEquals": {"kms:ViaService": via_service("secretsmanager")}},
+            "Effect": "Allow",
+            "Resource": arn_of(built.secret_key),
+            "Sid": "DecryptTheAdminSecret",
+        },
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": arn_of(sql.dead_letter_queue)},
+        {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Effect": "Allow", "Resource": "*"},
+    ]
+    assert built.props(sql.role)["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+    assert "ManagedPolicyArns" not in built.props(sql.role)
+
+
+def test_a_token_cluster_and_an_imported_secret_are_granted_exactly(built) -> None:
+    statements = {s.get("Sid"): s for s in role_statements(built.template, built.tuned.role)}
+    assert statements["RunStatementsOnThisCluster"]["Resource"] == {
+        "Fn::Join": ["", ["arn:aws:redshift:eu-west-1:111122223333:cluster:", CLUSTER_IMPORT]]
+    }
+    # Secrets Manager appends six random characters to a secret's name in its ARN.
+    assert statements["ReadTheAdminSecret"]["Resource"] == f"{PARTIAL_SECRET_ARN}-??????"
+    assert "DecryptTheAdminSecret" not in statements  # the imported secret uses the AWS managed key
+    assert statements["UseKeyForDeadLetters"]["Resource"] == arn_of(built.caller_key)
+
+
+def test_a_secret_imported_by_complete_arn_is_granted_as_is() -> None:
+    scope = stack()
+    secret = secretsmanager.Secret.from_secret_complete_arn(scope, "Secret", COMPLETE_SECRET_ARN)
+    sql = RedshiftSql(scope, "Sql", **light_props(scope, secret=secret))
+    statement = next(s for s in sql.role.node.find_child("DefaultPolicy").document.to_json()["Statement"] if s.get("Sid") == "ReadTheAdminSecret")
+    assert statement["Resource"] == COMPLETE_SECRET_ARN
+
+
+def test_inherent_findings_are_acknowledged_on_the_construct_with_reviewable_reasons(built) -> None:
+    found = {
+        (ack.path.removeprefix("Test/Default"), ack.rule_id): ack.reason
+        for ack in acknowledgments(built.scope.node.root)
+        if ack.path.startswith("Test/Default")
+    }
+    assert set(found) == {
+        ("/Role", "AwsSolutions-IAM5[Resource::*]"),
+        ("/Role", "HIPAA.Security-IAMNoInlinePolicy"),
+        ("/Role", "NIST.800.53.R5-IAMNoInlinePolicy"),
+        ("/Role", "PCI.DSS.321-IAMNoInlinePolicy"),
+        ("/Function", "Serverless-LambdaAsyncFailureDestination"),
+        # made by constructs_lib.dead_letters; AwsSolutions-SQS3 recognises a Lambda DLQ by itself
+        ("/DeadLetterQueue", "Serverless-SQSRedrivePolicy"),
+    }
+    assert all(len(reason) >= 100 for reason in found.values())
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def light_props(scope: cdk.Stack, **overrides) -> dict:
+    """Props with an imported VPC and secret: cheap to build, nothing to synthesise."""
+    vpc = ec2.Vpc.from_vpc_attributes(
+        scope, f"Vpc{len(scope.node.children)}", vpc_id="vpc-1", availability_zones=["eu-west-1a"],
+        isolated_subnet_ids=["subnet-1"], isolated_subnet_route_table_ids=["rtb-1"],
+    )
+    props = {
+        "cluster_identifier": "analytics-dev",
+        "database": "analytics",
+        "secret": secretsmanager.Secret.from_secret_complete_arn(scope, f"Secret{len(scope.node.children)}", COMPLETE_SECRET_ARN),
+        "create_statements": [CREATE],
+        "vpc": vpc,
+        "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+    }
+    props.update(overrides)
+    return props
+
+
+def build(**overrides) -> RedshiftSql:
+    scope = stack()
+    return RedshiftSql(scope, "Sql", **light_props(scope, **overrides))
+
+
+@pytest.mark.parametrize("value", ["Analytics", "1analytics", "analytics--dev", "analytics-", "a" * 64, ""])
+def test_a_bad_cluster_identifier_is_rejected_naming_it(value: str) -> None:
+    with pytest.raises(ValueError, match=rf"^RedshiftSql: cluster_identifier must .*; got {re.escape(repr(value))}$"):
+        build(cluster_identifier=value)
+
+
+@pytest.mark.parametrize("value", ["Analytics", "1analytics", "my-db", "a" * 65, ""])
+def test_a_bad_database_is_rejected_naming_it(value: str) -> None:
+    with pytest.raises(ValueError, match=rf"^RedshiftSql: database must .*; got {re.escape(repr(value))}$"):
+        build(database=value)
+
+
+@pytest.mark.parametrize(
+    ("prop", "value", "message"),
+    [
+        ("create_statements", [], r"create_statements must hold at least one SQL statement; got \[\]"),
+        ("create_statements", CREATE, r"create_statements must be a sequence of SQL strings, not one string"),
+        ("create_statements", [CREATE, "  "], r"every statement of create_statements must be a non-empty string; got '  '"),
+        ("create_statements", [CREATE] * 41, r"create_statements holds 41 statements; the Data API runs at most 40"),
+        ("delete_statements", DROP, r"delete_statements must be a sequence of SQL strings, not one string"),
+        ("delete_statements", [""], r"every statement of delete_statements must be a non-empty string; got ''"),
+        ("delete_statements", [DROP] * 41, r"delete_statements holds 41 statements"),
+    ],
+)
+def test_bad_statements_are_rejected_naming_the_prop(prop: str, value, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^RedshiftSql: {message}"):
+        build(**{prop: value})
+
+
+@pytest.mark.parametrize("timeout", [cdk.Duration.seconds(59), cdk.Duration.minutes(16)])
+def test_a_timeout_outside_one_to_fifteen_minutes_is_rejected(timeout: cdk.Duration) -> None:
+    with pytest.raises(ValueError, match=rf"^RedshiftSql: timeout must be between 1 and 15 minutes .*; got {timeout.to_human_string()}$"):
+        build(timeout=timeout)
+
+
+def test_a_removal_policy_other_than_retain_or_destroy_is_rejected() -> None:
+    with pytest.raises(ValueError, match="^RedshiftSql: removal_policy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY"):
+        build(removal_policy=cdk.RemovalPolicy.SNAPSHOT)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"cluster_identifier": "a", "database": "_x$1", "timeout": cdk.Duration.minutes(1)},
+        {"cluster_identifier": "a" * 63, "database": "d" * 64, "timeout": cdk.Duration.minutes(15)},
+        {"create_statements": [CREATE] * 40, "delete_statements": [DROP] * 40},
+    ],
+)
+def test_values_at_the_limits_are_accepted(overrides: dict) -> None:
+    sql = build(**overrides)
+    assert sql.resource.node.default_child is not None
