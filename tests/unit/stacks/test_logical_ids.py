@@ -36,9 +36,26 @@ PINNED = {
         "WorkflowDeadLetterKeyCB93486F": "AWS::KMS::Key",
         "WorkflowDeadLetterQueue373720EB": "AWS::SQS::Queue",
     },
+    "analytics-{env}-network": {
+        "NetworkFlowLogKeyF785E5F9": "AWS::KMS::Key",
+        "NetworkFlowLogGroup4F8CEEEF": "AWS::Logs::LogGroup",
+    },
+    "analytics-{env}-warehouse": {
+        "WarehouseKey8DE8541C": "AWS::KMS::Key",
+        "WarehouseClusterSecret22FBC4DB": "AWS::SecretsManager::Secret",
+        "WarehouseCluster7B91A95E": "AWS::Redshift::Cluster",
+        "SpectrumSchemaKeyEF82567C": "AWS::KMS::Key",
+        "SpectrumSchemaLogGroupC1A6AF03": "AWS::Logs::LogGroup",
+        "SpectrumSchemaDeadLetterQueue2C70033C": "AWS::SQS::Queue",
+    },
+    "analytics-{env}-emr": {
+        "EmrClusterA5064A8E": "AWS::EMR::Cluster",
+    },
 }
 #: Present only where the environment has alarm subscribers.
 PINNED_WITH_SUBSCRIBERS = {"AlarmsDeadLetterQueue5CBAA355": "AWS::SQS::Queue"}
+#: Present only where the environment configures Kerberos for EMR (staging, prod).
+PINNED_WITH_KERBEROS = {"EmrKdcAdminPasswordF17848FF": "AWS::SecretsManager::Secret"}
 
 
 @pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
@@ -48,6 +65,8 @@ def test_stateful_logical_ids_are_stable(synthesised, env_name: str) -> None:
         expected = dict(pinned)
         if stack_pattern.endswith("foundation") and env_name != "dev":
             expected.update(PINNED_WITH_SUBSCRIBERS)
+        if stack_pattern.endswith("emr") and env_name != "dev":
+            expected.update(PINNED_WITH_KERBEROS)
         template = app.template(stack_pattern.format(env=env_name))
         actual = {k: r["Type"] for k, r in template["Resources"].items() if r["Type"] in STATEFUL_TYPES}
         assert actual == expected
