@@ -365,7 +365,7 @@ def group_id(construct) -> dict:
 
 @pytest.mark.parametrize("name", ["default", "tuned"])
 def test_the_cluster_uses_its_three_managed_groups_each_tagged_for_the_v2_policy(built, name) -> None:
-    network, clusters = built.network, built.clusters
+    clusters = built.clusters
     cluster = clusters[name]
     instances = cluster_props(built, name)["Instances"]
     assert (
