@@ -53,7 +53,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from constructs_lib.lake_access import LakeLocation, check_prefix, glue_catalog_arns, grant_prefix_read, grant_prefix_write
+from constructs_lib.lake_access import GLUE_TABLE_READ_ACTIONS, LakeLocation, check_prefix, glue_catalog_arns, grant_prefix_read, grant_prefix_write
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 #: The tag AmazonEMRServicePolicy_v2 requires on the subnet, the security groups and the cluster.
@@ -70,17 +70,7 @@ MAX_IDLE_TIMEOUT_SECONDS = 7 * 24 * 60 * 60
 #: The Hive metastore client that talks to the Glue Data Catalog (hive-site, spark-hive-site).
 GLUE_CLIENT_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
 #: What the Hive metastore client needs to read tables and partitions, and nothing that writes.
-CATALOG_READ_ACTIONS = (
-    "glue:GetDatabase",
-    "glue:GetDatabases",
-    "glue:GetTable",
-    "glue:GetTables",
-    "glue:GetPartition",
-    "glue:GetPartitions",
-    "glue:BatchGetPartition",
-    "glue:GetUserDefinedFunction",
-    "glue:GetUserDefinedFunctions",
-)
+CATALOG_READ_ACTIONS = (*GLUE_TABLE_READ_ACTIONS, "glue:GetUserDefinedFunction", "glue:GetUserDefinedFunctions")
 #: What EC2 needs, on behalf of the service role, to create and attach EBS volumes encrypted
 #: with ``data_key`` (EBS encryption of the security configuration).
 EBS_KEY_ACTIONS = (

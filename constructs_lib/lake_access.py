@@ -19,6 +19,17 @@ from aws_cdk import aws_s3 as s3
 #: What a reader of encrypted objects needs on the key, and what a writer needs on top.
 KMS_READ_ACTIONS = ("kms:Decrypt",)
 KMS_WRITE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+#: What a query engine (Spectrum, the Hive metastore client) needs to read a database's tables
+#: and partitions from the Glue Data Catalog, and nothing that writes.
+GLUE_TABLE_READ_ACTIONS = (
+    "glue:GetDatabase",
+    "glue:GetDatabases",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:BatchGetPartition",
+)
 
 
 def check_prefix(prefix: str, *, owner: str) -> str:

@@ -39,7 +39,7 @@ from aws_cdk import region_info
 from constructs import Construct
 
 from constructs_lib.encryption import rotating_key
-from constructs_lib.lake_access import LakeLocation, check_prefix, glue_catalog_arns, grant_prefix_read
+from constructs_lib.lake_access import GLUE_TABLE_READ_ACTIONS, LakeLocation, check_prefix, glue_catalog_arns, grant_prefix_read
 from constructs_lib.monitoring import notify
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
@@ -83,15 +83,7 @@ RESERVED_WORDS = frozenset(
 #: Parameters the construct's parameter group fixes.
 PARAMETERS = {"require_ssl": "true", "enable_user_activity_logging": "true"}
 #: Glue catalog actions Spectrum needs to read a database's tables and partitions, and no more.
-GLUE_READ_ACTIONS = (
-    "glue:GetDatabase",
-    "glue:GetDatabases",
-    "glue:GetTable",
-    "glue:GetTables",
-    "glue:GetPartition",
-    "glue:GetPartitions",
-    "glue:BatchGetPartition",
-)
+GLUE_READ_ACTIONS = GLUE_TABLE_READ_ACTIONS
 METRIC_PERIOD = cdk.Duration.minutes(5)
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9_+.@-]{0,127}$")
