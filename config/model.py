@@ -256,6 +256,8 @@ REDSHIFT_DEFAULT_PORT = 5439
 #: Usernames scanners try first, and the one CDK and the console suggest.
 REDSHIFT_REFUSED_ADMIN_USERNAMES = frozenset({"awsuser", "admin", "administrator", "root", "rdsadmin", "master"})
 PRODUCTION_MIN_SNAPSHOT_RETENTION_DAYS = 7
+#: The most nodes a new cluster of each RA3 type may have (CloudFormation caps ra3.16xlarge at 100).
+REDSHIFT_MAX_NODES = {"ra3.large": 16, "ra3.xlplus": 16, "ra3.4xlarge": 32, "ra3.16xlarge": 100}
 _REDSHIFT_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
 _MAINTENANCE_WINDOW = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal)$")
@@ -356,6 +358,13 @@ class RedshiftConfig(StrictModel):
         if not _MAINTENANCE_WINDOW.match(value):
             raise ValueError(f"must look like 'sun:03:00-sun:03:30' (lowercase day, UTC); got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _node_count_fits_the_type(self) -> RedshiftConfig:
+        high = REDSHIFT_MAX_NODES[self.node_type]
+        if self.number_of_nodes > high:
+            raise ValueError(f"number_of_nodes must be at most {high} for {self.node_type}; got {self.number_of_nodes}")
+        return self
 
     @model_validator(mode="after")
     def _single_node_types(self) -> RedshiftConfig:

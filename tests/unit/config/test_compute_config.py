@@ -118,3 +118,15 @@ def test_config_and_construct_agree_on_the_vpc_prefix_range() -> None:
     from constructs_lib import data_network
 
     assert (data_network.MIN_VPC_PREFIX, data_network.MAX_VPC_PREFIX) == (16, 22)
+
+
+def test_node_count_above_the_type_maximum_is_refused(config_dir: Path) -> None:
+    edit(config_dir, "prod", lambda d: d["redshift"].update(node_type="ra3.4xlarge", number_of_nodes=33))
+    assert "number_of_nodes must be at most 32 for ra3.4xlarge; got 33" in error_of(config_dir, "prod")
+
+
+def test_config_and_construct_agree_on_the_node_limits() -> None:
+    from config.model import REDSHIFT_MAX_NODES
+    from constructs_lib.redshift_warehouse import RA3_NODE_COUNTS
+
+    assert REDSHIFT_MAX_NODES == {node_type: high for node_type, (_, high) in RA3_NODE_COUNTS.items()}
