@@ -52,13 +52,17 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
     apply_tags(baseline, config.project.baseline_tags())
 
     prefix = f"{env_config.project}-{env_config.name}"
+    # Every environment stack keeps or deletes its data by the same rule, and is protected
+    # against deletion wherever it keeps data.
+    removal_policy = _REMOVAL_POLICIES[env_config.data_removal_policy]
+    protected = not env_config.destroys_data_on_delete
     foundation = FoundationStack(
         app,
         f"{prefix}-foundation",
         env=deploy_env,
         description=f"Data lake storage and alarm topic of the {env_config.name} environment",
-        termination_protection=not env_config.destroys_data_on_delete,
-        data_removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+        termination_protection=protected,
+        data_removal_policy=removal_policy,
         lifecycle=_lifecycle(env_config),
         alarm_email_subscribers=env_config.alarms.email_subscribers,
     )
@@ -70,7 +74,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         f"{prefix}-ingestion",
         env=deploy_env,
         description=f"IoT Core -> Kinesis -> Firehose -> raw zone of the {env_config.name} environment",
-        termination_protection=not env_config.destroys_data_on_delete,
+        termination_protection=protected,
         raw_bucket=foundation.storage.raw_bucket,
         raw_bucket_key=foundation.storage.key,
         alarm_topic=foundation.alarms.topic,
@@ -87,7 +91,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         transform_timeout_seconds=ingestion_config.transform.timeout_seconds,
         powertools_layer_version=config.project.powertools_layer_version,
         log_retention_days=env_config.logging.retention_days,
-        removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+        removal_policy=removal_policy,
     )
     apply_tags(ingestion, env_config.resource_tags)
 
@@ -99,7 +103,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         f"{prefix}-catalog",
         env=deploy_env,
         description=f"Glue catalog, raw-to-curated ETL workflow and Athena workgroups of the {env_config.name} environment",
-        termination_protection=not env_config.destroys_data_on_delete,
+        termination_protection=protected,
         namer=namer,
         raw_bucket=storage.raw_bucket,
         curated_bucket=storage.curated_bucket,
@@ -119,7 +123,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         analysts_bytes_scanned_cutoff_mb=env_config.athena.analysts.bytes_scanned_cutoff_mb,
         reports_bytes_scanned_cutoff_mb=env_config.athena.reports.bytes_scanned_cutoff_mb,
         log_retention_days=env_config.logging.retention_days,
-        removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+        removal_policy=removal_policy,
     )
     apply_tags(catalog, env_config.resource_tags)
 
@@ -129,12 +133,12 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         f"{prefix}-network",
         env=deploy_env,
         description=f"VPC with isolated data subnets and VPC endpoints of the {env_config.name} environment",
-        termination_protection=not env_config.destroys_data_on_delete,
+        termination_protection=protected,
         cidr=network_config.cidr,
         availability_zones=network_config.availability_zones,
         nat_gateways=network_config.nat_gateways,
         log_retention_days=env_config.logging.retention_days,
-        removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+        removal_policy=removal_policy,
     )
     apply_tags(network, env_config.resource_tags)
 
@@ -144,7 +148,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         f"{prefix}-warehouse",
         env=deploy_env,
         description=f"Redshift warehouse with a Spectrum schema over the curated zone of the {env_config.name} environment",
-        termination_protection=not env_config.destroys_data_on_delete,
+        termination_protection=protected,
         namer=namer,
         vpc=network.vpc,
         data_subnets=network.data_subnets,
@@ -173,7 +177,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         ),
         spectrum_schema=redshift_config.spectrum_schema,
         log_retention_days=env_config.logging.retention_days,
-        removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+        removal_policy=removal_policy,
     )
     # The Spectrum schema needs the curated database to exist; its SQL names it in plain text.
     warehouse.add_stack_dependency(catalog, "the Spectrum schema reads the curated Glue database")
@@ -185,7 +189,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         f"{prefix}-emr",
         env=deploy_env,
         description=f"EMR cluster (Spark, Hive; Glue catalog as metastore) of the {env_config.name} environment",
-        termination_protection=not env_config.destroys_data_on_delete,
+        termination_protection=protected,
         namer=namer,
         vpc=network.vpc,
         data_subnets=network.data_subnets,
@@ -212,7 +216,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         ),
         key_pair_name=emr_config.key_pair_name,
         protect_cluster=env_config.is_production,
-        removal_policy=_REMOVAL_POLICIES[env_config.data_removal_policy],
+        removal_policy=removal_policy,
     )
     apply_tags(emr, env_config.resource_tags)
 

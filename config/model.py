@@ -263,6 +263,10 @@ _MAINTENANCE_WINDOW = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal)$")
 
 
+#: VPC prefix lengths the DataNetwork subnet layout fits (room for three data and three public subnets).
+VPC_PREFIX_RANGE = (16, 22)
+
+
 class NetworkConfig(StrictModel):
     """The environment's VPC (constructs_lib.DataNetwork)."""
 
@@ -279,8 +283,9 @@ class NetworkConfig(StrictModel):
             network = ipaddress.IPv4Network(value)
         except ValueError as error:
             raise ValueError(f"must be an IPv4 network such as '10.20.0.0/16' ({error}); got {value!r}") from None
-        if not network.is_private or not 16 <= network.prefixlen <= 22:
-            raise ValueError(f"must be a private (RFC 1918) range of /16 to /22; got {value!r}")
+        low, high = VPC_PREFIX_RANGE
+        if not network.is_private or not low <= network.prefixlen <= high:
+            raise ValueError(f"must be a private (RFC 1918) range of /{low} to /{high}; got {value!r}")
         return value
 
     @model_validator(mode="after")

@@ -16,7 +16,7 @@ from constructs_lib.encryption import rotating_key
 from constructs_lib.etl_workflow import EtlWorkflow
 from constructs_lib.glue_security import GlueSecurity
 from constructs_lib.iot_ingestion import IotTelemetryRule
-from constructs_lib.lake_access import LakeLocation, grant_prefix_read, grant_prefix_write
+from constructs_lib.lake_access import LakeLocation, grant_catalog_read, grant_prefix_read, grant_prefix_write
 from constructs_lib.lake_crawler import LakeCrawler
 from constructs_lib.lake_etl_job import LakeEtlJob
 from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
@@ -59,6 +59,7 @@ __all__ = [
     "allow_cloudwatch_logs",
     "dead_letter_queue",
     "encrypted_log_group",
+    "grant_catalog_read",
     "grant_prefix_read",
     "grant_prefix_write",
     "notify",

@@ -53,7 +53,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from constructs_lib.lake_access import GLUE_TABLE_READ_ACTIONS, LakeLocation, check_prefix, glue_catalog_arns, grant_prefix_read, grant_prefix_write
+from constructs_lib.lake_access import (
+    GLUE_TABLE_READ_ACTIONS,
+    LakeLocation,
+    check_prefix,
+    grant_catalog_read,
+    grant_prefix_read,
+    grant_prefix_write,
+)
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 #: The tag AmazonEMRServicePolicy_v2 requires on the subnet, the security groups and the cluster.
@@ -412,12 +419,7 @@ class EmrCluster(Construct):
             iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[data_key.key_arn])
         )
         if databases:
-            self.instance_role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=list(CATALOG_READ_ACTIONS),
-                    resources=[arn for database in databases for arn in glue_catalog_arns(stack, database)],
-                )
-            )
+            grant_catalog_read(self.instance_role, databases, catalog_key, actions=CATALOG_READ_ACTIONS)
             _acknowledge(
                 self.instance_role, _ALL_TABLES_OF_A_DATABASE,
                 *(f"AwsSolutions-IAM5[Resource::{_nag_arn(stack, 'glue', f'table/{database}/*')}]" for database in databases),
@@ -432,14 +434,6 @@ class EmrCluster(Construct):
                 ],
             )
         )
-        if catalog_key is not None:
-            self.instance_role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt"],
-                    resources=[catalog_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"glue.{stack.region}.{stack.url_suffix}"}},
-                )
-            )
         if tls_object is not None:
             bucket, key = tls_object
             # EMR downloads the certificates to every node with the instance profile.

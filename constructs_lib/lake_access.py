@@ -65,12 +65,13 @@ def _list_statement(bucket: s3.IBucket, prefix: str) -> iam.PolicyStatement:
     )
 
 
-def _key_statement(key: kms.IKey, actions: Sequence[str]) -> iam.PolicyStatement:
+def key_statement(key: kms.IKey, actions: Sequence[str], *, via: str) -> iam.PolicyStatement:
+    """``actions`` on ``key``, usable only through AWS service ``via`` (``s3``, ``glue``) in this region."""
     stack = cdk.Stack.of(key)
     return iam.PolicyStatement(
         actions=list(actions),
         resources=[key.key_arn],
-        conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
+        conditions={"StringEquals": {"kms:ViaService": f"{via}.{stack.region}.{stack.url_suffix}"}},
     )
 
 
@@ -81,7 +82,7 @@ def grant_prefix_read(grantee: iam.IGrantable, bucket: s3.IBucket, prefix: str, 
         iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}*")]),
     ]
     if key is not None:
-        statements.append(_key_statement(key, KMS_READ_ACTIONS))
+        statements.append(key_statement(key, KMS_READ_ACTIONS, via="s3"))
     for statement in statements:
         grantee.grant_principal.add_to_principal_policy(statement)
 
@@ -104,7 +105,7 @@ def grant_prefix_write(
         iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")]),
     ]
     if key is not None:
-        statements.append(_key_statement(key, KMS_WRITE_ACTIONS))
+        statements.append(key_statement(key, KMS_WRITE_ACTIONS, via="s3"))
     for statement in statements:
         grantee.grant_principal.add_to_principal_policy(statement)
 
@@ -116,3 +117,23 @@ def glue_catalog_arns(scope: cdk.Stack, database_name: str, table_name: str = "*
         scope.format_arn(service="glue", resource="database", resource_name=database_name),
         scope.format_arn(service="glue", resource="table", resource_name=f"{database_name}/{table_name}"),
     ]
+
+
+def grant_catalog_read(
+    role: iam.IRole,
+    database_names: Sequence[str],
+    catalog_key: kms.IKey | None,
+    *,
+    actions: Sequence[str] = GLUE_TABLE_READ_ACTIONS,
+) -> None:
+    """Read-only catalog ``actions`` on the databases and all their tables, and decryption of
+    the catalog's metadata (Glue Data Catalog encryption) through Glue only."""
+    stack = cdk.Stack.of(role)
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(actions),
+            resources=[arn for database in database_names for arn in glue_catalog_arns(stack, database)],
+        )
+    )
+    if catalog_key is not None:
+        role.add_to_principal_policy(key_statement(catalog_key, KMS_READ_ACTIONS, via="glue"))

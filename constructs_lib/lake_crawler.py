@@ -33,7 +33,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.glue_security import GlueSecurity
-from constructs_lib.lake_access import check_prefix, glue_catalog_arns, grant_prefix_read
+from constructs_lib.lake_access import KMS_WRITE_ACTIONS, check_prefix, glue_catalog_arns, grant_prefix_read, key_statement
 
 RecrawlBehavior = Literal["CRAWL_EVERYTHING", "CRAWL_NEW_FOLDERS_ONLY"]
 UpdateBehavior = Literal["LOG", "UPDATE_IN_DATABASE"]
@@ -123,13 +123,7 @@ class LakeCrawler(Construct):
         if catalog_key is not None:
             # The catalog's metadata is encrypted (DataCatalogEncryption): reading and writing
             # table definitions needs the catalog key, through Glue only.
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=[catalog_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"glue.{stack.region}.{stack.url_suffix}"}},
-                )
-            )
+            self.role.add_to_principal_policy(key_statement(catalog_key, KMS_WRITE_ACTIONS, via="glue"))
         security.grant_use(self.role, runs="crawler")
 
         if catalog_table_name is None:

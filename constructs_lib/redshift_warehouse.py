@@ -39,7 +39,14 @@ from aws_cdk import region_info
 from constructs import Construct
 
 from constructs_lib.encryption import rotating_key
-from constructs_lib.lake_access import GLUE_TABLE_READ_ACTIONS, LakeLocation, check_prefix, glue_catalog_arns, grant_prefix_read
+from constructs_lib.lake_access import (
+    GLUE_TABLE_READ_ACTIONS,
+    LakeLocation,
+    check_prefix,
+    glue_catalog_arns,
+    grant_catalog_read,
+    grant_prefix_read,
+)
 from constructs_lib.monitoring import notify
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
@@ -269,18 +276,8 @@ class RedshiftWarehouse(Construct):
         for location in locations:
             check_prefix(location.prefix, owner=OWNER)
             grant_prefix_read(self.spectrum_role, location.bucket, location.prefix, location.key)
+        grant_catalog_read(self.spectrum_role, [database_name], catalog_key)
         stack = cdk.Stack.of(self)
-        self.spectrum_role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(GLUE_READ_ACTIONS), resources=glue_catalog_arns(stack, database_name))
-        )
-        if catalog_key is not None:
-            self.spectrum_role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt"],
-                    resources=[catalog_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"glue.{stack.region}.{stack.url_suffix}"}},
-                )
-            )
         # An external schema maps a whole database, so Spectrum reads every table in it.
         table_wildcard = glue_catalog_arns(stack, database_name)[2]
         finding = _nag_resource(stack, table_wildcard)

@@ -115,9 +115,10 @@ def test_shipped_environments_differ_where_they_should() -> None:
 
 
 def test_config_and_construct_agree_on_the_vpc_prefix_range() -> None:
+    from config.model import VPC_PREFIX_RANGE
     from constructs_lib import data_network
 
-    assert (data_network.MIN_VPC_PREFIX, data_network.MAX_VPC_PREFIX) == (16, 22)
+    assert (data_network.MIN_VPC_PREFIX, data_network.MAX_VPC_PREFIX) == VPC_PREFIX_RANGE
 
 
 def test_node_count_above_the_type_maximum_is_refused(config_dir: Path) -> None:

@@ -36,7 +36,8 @@ def test_the_cluster_is_private_encrypted_and_routes_through_the_vpc(env) -> Non
     _, template, _ = env
     props = only(template, "AWS::Redshift::Cluster")["Properties"]
     assert props["PubliclyAccessible"] is False
-    assert props["Encrypted"] is True and props["KmsKeyId"] == {"Ref": next(iter(resources(template, "AWS::KMS::Key")))}
+    (key_id,) = [k for k in resources(template, "AWS::KMS::Key") if k.startswith("WarehouseKey")]
+    assert props["Encrypted"] is True and props["KmsKeyId"] == {"Ref": key_id}
     assert props["EnhancedVpcRouting"] is True
     assert props["LoggingProperties"]["S3KeyPrefix"] == "redshift-audit/"
     parameters = {p["ParameterName"]: p["ParameterValue"] for p in only(template, "AWS::Redshift::ClusterParameterGroup")["Properties"]["Parameters"]}
