@@ -19,22 +19,41 @@ from constructs_lib.iot_ingestion import IotTelemetryRule
 from constructs_lib.lake_access import LakeLocation, grant_catalog_read, grant_prefix_read, grant_prefix_write
 from constructs_lib.lake_crawler import LakeCrawler
 from constructs_lib.lake_etl_job import LakeEtlJob
+from constructs_lib.lake_formation import (
+    DatabaseGrant,
+    DataCellsFilterGrant,
+    DataLakeSettings,
+    IamAllowedPrincipalsRevocation,
+    LakeDataCellsFilter,
+    LakePermissions,
+    LocationGrant,
+    RegisteredLocations,
+    TableGrant,
+    disable_iam_allowed_principals_for_new_tables,
+)
 from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
 from constructs_lib.naming import ResourceNamer
 from constructs_lib.raw_zone_delivery import RawZoneDelivery
 from constructs_lib.redshift_sql import RedshiftSql
 from constructs_lib.redshift_warehouse import PauseResumeSchedule, RedshiftWarehouse, SnapshotCopy
 from constructs_lib.removal import DATA_DESTROYED_WARNING_ID, apply_data_removal_policy
+from constructs_lib.search_delivery import StreamToSearchDelivery
+from constructs_lib.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
+from constructs_lib.search_security import SearchRole, SearchSecurityRoles
 from constructs_lib.telemetry_stream import TelemetryStream
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "DATA_DESTROYED_WARNING_ID",
+    "DEFAULT_ENGINE_VERSION",
     "EMR_MANAGED_POLICY_TAG",
     "AlarmTopic",
     "AthenaWorkgroup",
     "DataCatalogEncryption",
+    "DataCellsFilterGrant",
+    "DataLakeSettings",
+    "DatabaseGrant",
     "DataLakeStorage",
     "DataNetwork",
     "EmrCapacity",
@@ -42,22 +61,34 @@ __all__ = [
     "EmrKerberos",
     "EtlWorkflow",
     "GlueSecurity",
+    "IamAllowedPrincipalsRevocation",
     "IotTelemetryRule",
     "LakeCrawler",
+    "LakeDataCellsFilter",
     "LakeEtlJob",
     "LakeLocation",
     "LakeLifecyclePolicy",
+    "LakePermissions",
+    "LocationGrant",
     "NamedQuery",
     "PauseResumeSchedule",
     "RawZoneDelivery",
     "RedshiftSql",
     "RedshiftWarehouse",
+    "RegisteredLocations",
     "ResourceNamer",
+    "SearchCapacity",
+    "SearchDomain",
+    "SearchRole",
+    "SearchSecurityRoles",
     "SnapshotCopy",
+    "StreamToSearchDelivery",
+    "TableGrant",
     "TelemetryStream",
     "__version__",
     "allow_cloudwatch_logs",
     "dead_letter_queue",
+    "disable_iam_allowed_principals_for_new_tables",
     "encrypted_log_group",
     "grant_catalog_read",
     "grant_prefix_read",

@@ -37,11 +37,32 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from constructs_lib.firehose_processing import (
+    ABOVE,
+    BELOW,
+    FIREHOSE_SSE_WITH_KINESIS_SOURCE,
+    create_alarms,
+    firehose_metric,
+    transform_alarm_specs,
+    transform_function,
+)
 from constructs_lib.monitoring import encrypted_log_group, notify
+from constructs_lib.nag import acknowledge, nag_resource
 
-#: The newest Python runtime aws-cdk-lib offers.
-TRANSFORM_RUNTIME = lambda_.Runtime.PYTHON_3_14
-_FIVE_MINUTES = cdk.Duration.minutes(5)
+
+#: The wildcard actions of aws-cdk-lib's S3 destination grant on the bucket and its key.
+_CDK_S3_DESTINATION_GRANT_ACTIONS = (
+    "kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*",
+)
+_CDK_S3_DESTINATION_GRANT = (
+    "These are aws-cdk-lib's S3 destination grant actions on the destination bucket and its key only: "
+    "Firehose writes new, unpredictable object keys and must list, read back and abort multipart uploads "
+    "for them. Deleting objects or versions is explicitly denied (FirehoseNeverDeletes)."
+)
+_INVOKES_TRANSFORM_VERSIONS = (
+    "Firehose invokes the transform function by ARN including any version or alias (<function>:*); the "
+    "wildcard covers versions of this one function only."
+)
 
 
 def partitioned_prefix(data_prefix: str, partition_keys: Sequence[str]) -> str:
@@ -90,35 +111,23 @@ class RawZoneDelivery(Construct):
         if buffering_size.to_mebibytes() < 64:
             raise ValueError("RawZoneDelivery: buffering_size must be at least 64 MiB with dynamic partitioning")
 
-        self.transform_log_group = encrypted_log_group(
-            self, "TransformLogGroup", key=log_key, retention=log_retention, removal_policy=removal_policy
-        )
-        transform_role = iam.Role(
-            self, "TransformRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Firehose transform: write its own logs and traces, nothing else",
-        )
-        self.transform_log_group.grant_write(transform_role)
-        self.transform = lambda_.Function(
+        transform = transform_function(
             self,
-            "Transform",
             description="Validates, normalises and partitions telemetry for Firehose",
-            runtime=TRANSFORM_RUNTIME,
-            architecture=lambda_.Architecture.X86_64,
             code=transform_code,
             handler=transform_handler,
-            layers=list(transform_layers),
-            memory_size=transform_memory_mib,
+            log_key=log_key,
+            layers=transform_layers,
+            memory_mib=transform_memory_mib,
             timeout=transform_timeout,
-            role=transform_role,
-            log_group=self.transform_log_group,
-            tracing=lambda_.Tracing.ACTIVE,
-            environment={
-                "POWERTOOLS_SERVICE_NAME": metrics_service,
-                "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-                **(transform_environment or {}),
-            },
+            environment=transform_environment,
+            metrics_namespace=metrics_namespace,
+            metrics_service=metrics_service,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
         )
+        self.transform_log_group = transform.log_group
+        self.transform = transform.function
 
         # Firehose's S3 grant (CDK's read/write grant) includes s3:DeleteObject*, which would let
         # it delete object versions permanently; Firehose never deletes, so that is denied.
@@ -174,44 +183,29 @@ class RawZoneDelivery(Construct):
             ),
         )
 
-        def firehose_metric(name: str, statistic: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace="AWS/Firehose",
-                metric_name=name,
-                dimensions_map={"DeliveryStreamName": self.delivery_stream.delivery_stream_name},
-                statistic=statistic,
-                period=_FIVE_MINUTES,
-            )
+        def metric(name: str, statistic: str) -> cloudwatch.Metric:
+            return firehose_metric(self.delivery_stream.delivery_stream_name, name, statistic)
 
-        above, below = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
         specs = {
-            "data_freshness": (firehose_metric("DeliveryToS3.DataFreshness", "Maximum"), above,
+            "data_freshness": (metric("DeliveryToS3.DataFreshness", "Maximum"), ABOVE,
                                max_data_freshness.to_seconds(), "Records wait in Firehose longer than allowed before reaching S3"),
-            "source_throttling": (firehose_metric("ThrottledGetRecords", "Sum"), above, 0,
+            "source_throttling": (metric("ThrottledGetRecords", "Sum"), ABOVE, 0,
                                   "Firehose is throttled reading the Kinesis stream"),
-            "transform_failures": (firehose_metric("ExecuteProcessing.Success", "Average"), below, 1,
+            "transform_failures": (metric("ExecuteProcessing.Success", "Average"), BELOW, 1,
                                    "Firehose could not invoke the transform successfully; records go to the error prefix"),
-            "delivery_failures": (firehose_metric("DeliveryToS3.Success", "Average"), below, 1,
+            "delivery_failures": (metric("DeliveryToS3.Success", "Average"), BELOW, 1,
                                   "Firehose failed to write to S3; it retries, then writes to the error prefix"),
-            "transform_errors": (self.transform.metric_errors(period=_FIVE_MINUTES), above, 0,
-                                 "The transform function raised an error"),
-            "transform_throttles": (self.transform.metric_throttles(period=_FIVE_MINUTES), above, 0,
-                                    "The transform function was throttled"),
-            "invalid_records": (
-                cloudwatch.Metric(namespace=metrics_namespace, metric_name="RecordsFailed",
-                                  dimensions_map={"service": metrics_service}, statistic="Sum", period=_FIVE_MINUTES),
-                above, 0, "The transform rejected records; they are in the error prefix with their original data"),
+            **transform_alarm_specs(transform),
         }
-        self.alarms: dict[str, cloudwatch.Alarm] = {
-            name: metric.create_alarm(
-                self,
-                "".join(part.title() for part in name.split("_")) + "Alarm",
-                alarm_description=description,
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=operator,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            for name, (metric, operator, threshold, description) in specs.items()
-        }
+        self.alarms: dict[str, cloudwatch.Alarm] = create_alarms(self, specs)
         notify(self.alarms, alarm_topic)
+        acknowledge(self.delivery_stream, FIREHOSE_SSE_WITH_KINESIS_SOURCE, "AwsSolutions-KDF1")
+        acknowledge(
+            self.destination_role, _CDK_S3_DESTINATION_GRANT,
+            *(f"AwsSolutions-IAM5[Action::{action}]" for action in _CDK_S3_DESTINATION_GRANT_ACTIONS),
+        )
+        transform_id = cdk.Stack.of(self).get_logical_id(self.transform.node.default_child)
+        acknowledge(self.destination_role, _INVOKES_TRANSFORM_VERSIONS, f"AwsSolutions-IAM5[Resource::<{transform_id}.Arn>:*]")
+        objects = nag_resource(self.destination_role, destination_bucket.arn_for_objects("*"))
+        if objects is not None:  # a bucket of another stack is named by the app's cross-stack reference
+            acknowledge(self.destination_role, _CDK_S3_DESTINATION_GRANT, f"AwsSolutions-IAM5[Resource::{objects}]")

@@ -6,7 +6,7 @@ Some objects can only be created with SQL, such as the Spectrum external schema 
 framework, so no extra framework functions or state machine): the function runs
 ``create_statements`` on Create and Update and ``delete_statements`` on Delete, with the cluster's
 admin secret, and answers CloudFormation itself. The request semantics (one transaction, the stable
-physical id, what a failed Delete does) are documented in ``lambda_src/redshift_sql/handler.py``.
+physical id, what a failed Delete does) are documented in ``constructs_lib/functions/redshift_sql/handler.py``.
 
 Fixed (security and correctness):
 
@@ -48,13 +48,15 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from constructs_lib.dead_letters import dead_letter_queue
+from constructs_lib.nag import INLINE_POLICY_RULES
 from constructs_lib.encryption import rotating_key
 from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group
-from constructs_lib.raw_zone_delivery import TRANSFORM_RUNTIME
+from constructs_lib.firehose_processing import TRANSFORM_RUNTIME
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
-#: The handler's source: a self-contained folder (standard library and the runtime's boto3).
-HANDLER_DIR = Path(__file__).resolve().parent.parent / "lambda_src" / "redshift_sql"
+#: The handler's source: a self-contained folder (standard library and the runtime's boto3) inside
+#: this package, shipped in the wheel as package data, so an installed library finds it too.
+HANDLER_DIR = Path(__file__).resolve().parent / "functions" / "redshift_sql"
 HANDLER = "handler.lambda_handler"
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/README.md", "**/requirements.txt", "**/.pytest_cache"]
 #: The same runtime as the ingestion transform: the newest Python aws-cdk-lib offers.
@@ -75,11 +77,6 @@ HTTPS = 443
 _CLUSTER_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
 _DATABASE = re.compile(r"^[a-z_][a-z0-9_$]{0,63}$")
 
-_INLINE_POLICY_RULES = (
-    "HIPAA.Security-IAMNoInlinePolicy",
-    "NIST.800.53.R5-IAMNoInlinePolicy",
-    "PCI.DSS.321-IAMNoInlinePolicy",
-)
 _INLINE_POLICY_REASON = (
     "The function role's permissions are the one policy CDK generates from this construct's explicit "
     "statements, attached to this role only and scoped to the cluster, secret, key, queue and log group "
@@ -293,7 +290,7 @@ class RedshiftSql(Construct):
             role.add_to_principal_policy(statement)
         cdk.Validations.of(role).acknowledge(
             cdk.Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=_STAR_RESOURCE_REASON),
-            *(cdk.Acknowledgment(id=rule_id, reason=_INLINE_POLICY_REASON) for rule_id in _INLINE_POLICY_RULES),
+            *(cdk.Acknowledgment(id=rule_id, reason=_INLINE_POLICY_REASON) for rule_id in INLINE_POLICY_RULES),
         )
         return role
 

@@ -48,6 +48,7 @@ from constructs_lib.lake_access import (
     grant_prefix_read,
 )
 from constructs_lib.monitoring import notify
+from constructs_lib.nag import nag_resource
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 OWNER = "RedshiftWarehouse"
@@ -280,7 +281,7 @@ class RedshiftWarehouse(Construct):
         stack = cdk.Stack.of(self)
         # An external schema maps a whole database, so Spectrum reads every table in it.
         table_wildcard = glue_catalog_arns(stack, database_name)[2]
-        finding = _nag_resource(stack, table_wildcard)
+        finding = nag_resource(self.spectrum_role, table_wildcard)
         if finding is not None:
             cdk.Validations.of(self.spectrum_role).acknowledge(
                 cdk.Acknowledgment(
@@ -648,22 +649,3 @@ def _redshift_log_principals(region: str) -> list[str]:
     if region_info.RegionInfo.get(region).is_opt_in_region:
         return [f"redshift.{region}.amazonaws.com"]
     return ["redshift.amazonaws.com"]
-
-
-def _nag_resource(stack: cdk.Stack, arn: str) -> str | None:
-    """How cdk-nag names ``arn`` in an IAM5 finding id: pseudo parameters as ``<AWS::Region>``.
-    ``None`` for anything else it would render from a token (it is then the caller's to name)."""
-    resolved = stack.resolve(arn)
-    if isinstance(resolved, str):
-        return resolved
-    if not (isinstance(resolved, dict) and list(resolved) == ["Fn::Join"] and resolved["Fn::Join"][0] == ""):
-        return None
-    parts = []
-    for part in resolved["Fn::Join"][1]:
-        if isinstance(part, str):
-            parts.append(part)
-        elif isinstance(part, dict) and list(part) == ["Ref"] and str(part["Ref"]).startswith("AWS::"):
-            parts.append(f"<{part['Ref']}>")
-        else:
-            return None
-    return "".join(parts)

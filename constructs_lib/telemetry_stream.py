@@ -24,6 +24,13 @@ from constructs_lib.monitoring import allow_cloudwatch_logs, notify
 _ONE_MINUTE = cdk.Duration.minutes(1)
 
 
+_CMK_BY_DESIGN = (
+    "The stream is deliberately encrypted with a customer-managed, rotating KMS key rather than "
+    "aws/kinesis, so that key use is auditable and only the producers, consumers and log delivery "
+    "principals granted on it can use it; the extra KMS cost is accepted."
+)
+
+
 class TelemetryStream(Construct):
     """Attributes: ``stream``, ``key`` (also trusted by CloudWatch Logs when created here, so
     the ingestion log groups can share it), ``alarms`` (name -> ``cloudwatch.Alarm``)."""
@@ -87,6 +94,7 @@ class TelemetryStream(Construct):
             ),
         }
         notify(self.alarms, alarm_topic)
+        cdk.Validations.of(self.stream).acknowledge(cdk.Acknowledgment(id="AwsSolutions-KDS3", reason=_CMK_BY_DESIGN))
 
     def _throttling_alarm(self, construct_id: str, metric: cloudwatch.Metric, description: str) -> cloudwatch.Alarm:
         return metric.create_alarm(

@@ -2,14 +2,16 @@
 
 constructs_lib is installed by other teams without this repository's app, so it must not
 import stacks, config or app; lambda functions and Glue transforms must not import the CDK.
+The library's own functions (constructs_lib/functions/<name>/) are each a Lambda asset on their
+own, so they may import only the standard library, the runtime's boto3 and their own folder.
+The examples stand for another team's app: they may use only the installed library.
+(The wheel itself is checked in tests/test_packaging.py.)
 """
 
 from __future__ import annotations
 
 import ast
-import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,9 @@ def imported_top_level_modules(package: Path, *, module_level_only: bool = False
     """Top-level names each file imports; with ``module_level_only``, ignore imports nested in
     functions (the Glue entry point imports awsglue only inside its Glue code path)."""
     found: dict[str, set[str]] = {}
-    for path in package.rglob("*.py"):
+    # A directory (every module below it), or a file pattern such as tools/template_diff*.py.
+    paths = sorted(package.parent.glob(package.name)) if "*" in package.name else package.rglob("*.py")
+    for path in paths:
         tree = ast.parse(path.read_text(), filename=str(path))
         nodes = tree.body if module_level_only else ast.walk(tree)
         modules: set[str] = set()
@@ -55,15 +59,19 @@ def test_the_fixed_top_level_exists() -> None:
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [
-        ("constructs_lib", {"stacks", "config", "app", "cdk_nag", "tests"}),
+        ("constructs_lib", {"stacks", "config", "app", "cdk_nag", "tests", "tools"}),
+        ("constructs_lib/functions", {"aws_cdk", "constructs", "stacks", "config", "constructs_lib"}),
         ("config", {"stacks", "constructs_lib", "aws_cdk", "app"}),
-        ("stacks", {"config", "app"}),
+        ("stacks", {"config", "app", "tools", "tests"}),
         ("lambda_src", {"aws_cdk", "constructs", "stacks", "config", "constructs_lib"}),
         ("glue_scripts", {"aws_cdk", "stacks", "config", "constructs_lib"}),
-        ("scripts", {"aws_cdk", "constructs", "stacks", "config", "constructs_lib", "app"}),
+        ("scripts", {"aws_cdk", "constructs", "stacks", "config", "constructs_lib", "app", "tools"}),
+        # make diff reads templates with the CDK CLI only: no CDK import in the tool itself.
+        ("tools/template_diff*.py", {"aws_cdk", "constructs", "stacks", "constructs_lib", "tests"}),
     ],
 )
 def test_dependencies_point_one_way(package: str, forbidden: set[str]) -> None:
+    assert imported_top_level_modules(ROOT / package), f"{package} matches no module: the check would pass vacuously"
     assert forbidden_imports(ROOT / package, forbidden) == []
 
 
@@ -81,19 +89,33 @@ def test_the_import_check_reports_a_violation(tmp_path: Path) -> None:
     assert forbidden_imports(package, {"awsglue"}, module_level_only=True) == []
 
 
-def test_constructs_lib_builds_as_a_wheel_with_its_own_version(tmp_path: Path) -> None:
-    import constructs_lib
+#: What the Lambda Python runtime provides besides the standard library.
+LAMBDA_RUNTIME_MODULES = {"boto3", "botocore"}
+LIBRARY_FUNCTIONS = sorted(p.name for p in (ROOT / "constructs_lib" / "functions").iterdir() if p.is_dir())
 
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(tmp_path), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = tmp_path.glob("*.whl")
-    assert wheel.name.startswith(f"analytics_platform_constructs-{constructs_lib.__version__}-")
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "constructs_lib/data_lake_storage.py" in names
-    assert not [n for n in names if n.startswith(("stacks/", "config/", "tests/", "app"))]
+
+def test_the_library_has_functions_to_check() -> None:
+    assert "redshift_sql" in LIBRARY_FUNCTIONS
+
+
+@pytest.mark.parametrize("function", LIBRARY_FUNCTIONS)
+def test_each_library_function_is_a_self_contained_folder(function: str) -> None:
+    """Its asset is the folder alone: a handler.py, no __init__.py (the folder ships as package
+    data, not as a package), and imports of the standard library, boto3 and its own modules only."""
+    folder = ROOT / "constructs_lib" / "functions" / function
+    assert (folder / "handler.py").is_file()
+    assert not (folder / "__init__.py").exists()
+    own = {p.stem for p in folder.glob("*.py")}
+    allowed = set(sys.stdlib_module_names) | LAMBDA_RUNTIME_MODULES | own
+    outside = {path: sorted(modules - allowed) for path, modules in imported_top_level_modules(folder).items() if modules - allowed}
+    assert outside == {}
+
+
+def test_the_examples_use_the_installed_library_only() -> None:
+    allowed = set(sys.stdlib_module_names) | {"aws_cdk", "constructs", "constructs_lib", "cdk_nag"}
+    imports = imported_top_level_modules(ROOT / "examples")
+    assert any(path.endswith("app.py") for path in imports)
+    assert {path: sorted(modules - allowed) for path, modules in imports.items() if modules - allowed} == {}
 
 
 def test_the_copies_of_the_topic_prefix_rule_agree() -> None:

@@ -1,4 +1,12 @@
-"""Lambda entry point of the Firehose transform: ``firehose_transform.handler.lambda_handler``.
+"""Lambda entry points of the Firehose transform.
+
+- ``firehose_transform.handler.lambda_handler``: the raw zone (S3) variant: JSON lines with
+  partition keys for dynamic partitioning.
+- ``firehose_transform.handler.document_handler``: the OpenSearch variant: the same normalised
+  reading as one JSON document per record, without partition keys (see
+  :mod:`firehose_transform.transform`, ``output_format``).
+
+Both log, count and fail records identically; only the shape of an ``Ok`` record differs.
 
 Thin on purpose: Powertools parses the event, logs and counts; :mod:`firehose_transform.transform`
 does the work. Service and namespace come from ``POWERTOOLS_SERVICE_NAME`` and
@@ -18,7 +26,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import KinesisFirehoseEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from firehose_transform.transform import transform_records
+from firehose_transform.transform import DOCUMENT, JSON_LINES, transform_records
 
 logger = Logger()
 metrics = Metrics()
@@ -28,7 +36,18 @@ metrics = Metrics()
 @metrics.log_metrics
 @event_source(data_class=KinesisFirehoseEvent)
 def lambda_handler(event: KinesisFirehoseEvent, context: LambdaContext) -> dict[str, Any]:
-    result = transform_records(event.records)
+    return _transform_batch(event, JSON_LINES)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@event_source(data_class=KinesisFirehoseEvent)
+def document_handler(event: KinesisFirehoseEvent, context: LambdaContext) -> dict[str, Any]:
+    return _transform_batch(event, DOCUMENT)
+
+
+def _transform_batch(event: KinesisFirehoseEvent, output_format: str) -> dict[str, Any]:
+    result = transform_records(event.records, output_format=output_format)
     for failure in result.failures:
         logger.warning("record failed", extra={"record_id": failure.record_id, "reason": failure.reason})
     metrics.add_metric(name="RecordsProcessed", unit=MetricUnit.Count, value=result.processed)

@@ -8,6 +8,10 @@ with the same ``recordId``, in input order:
   ``metadata.partitionKeys`` holds ``event_date`` and ``event_hour``, from the event time, for
   Firehose dynamic partitioning. The Kinesis arrival time stands in for ``ingested_at`` only when
   the reading has none.
+* With ``output_format=DOCUMENT`` (the OpenSearch variant, :func:`transform_records`), an ``Ok``
+  record's ``data`` is the same normalised reading as one compact JSON object with no trailing
+  newline (one record is one OpenSearch document), and it has no ``metadata``: dynamic
+  partitioning exists only for S3 destinations. Everything else below holds for both formats.
 * ``ProcessingFailed``: ``data`` is the original string, unchanged, so Firehose writes the record
   as received to the error prefix, from where it can be replayed. The matching
   :class:`RecordFailure` names a short machine reason (never the record's content): one of
@@ -60,6 +64,12 @@ RESPONSE_BUDGET_BYTES = 6_000_000
 OK = "Ok"
 PROCESSING_FAILED = "ProcessingFailed"
 
+#: Output formats of :func:`transform_records`: JSON lines with partition keys for S3 (the raw
+#: zone), or one JSON document per record without metadata (OpenSearch).
+JSON_LINES = "json_lines"
+DOCUMENT = "document"
+OUTPUT_FORMATS = (JSON_LINES, DOCUMENT)
+
 INVALID_RECORD = "invalid_record"  # recordId or data missing or not a string (Firehose never does this)
 INVALID_BASE64 = "invalid_base64"
 TOO_LARGE = "too_large"
@@ -99,6 +109,7 @@ _SEPARATOR_BYTES = len(json.dumps([0, 0])) - len(json.dumps([0])) - 1
 _OK_FIXED_BYTES = len(json.dumps(
     {"recordId": "", "result": OK, "data": "", "metadata": {"partitionKeys": {"event_date": "", "event_hour": ""}}}
 )) - 2  # minus the recordId's quotes: the record's own id is counted with its quotes
+_DOCUMENT_FIXED_BYTES = len(json.dumps({"recordId": "", "result": OK, "data": ""})) - 2  # minus the recordId's quotes
 _FAILED_FIXED_BYTES = len(json.dumps({"recordId": "", "result": PROCESSING_FAILED, "data": ""})) - 4  # minus both
 
 
@@ -185,9 +196,10 @@ def _json_len(value: Any) -> int:
         return 0
 
 
-def _transform_one(record: Mapping[str, Any], raw: bytes) -> tuple[str, str, str] | str:
+def _transform_one(record: Mapping[str, Any], raw: bytes, terminator: str) -> tuple[str, str, str] | str:
     """``(base64 line, event_date, event_hour)`` for a good record's decoded bytes, else the
-    failure reason."""
+    failure reason. ``terminator`` ends the JSON text (``"\\n"`` for JSON lines, ``""`` for a
+    document)."""
     if len(raw) > MAX_READING_BYTES:
         return TOO_LARGE
     try:
@@ -205,7 +217,7 @@ def _transform_one(record: Mapping[str, Any], raw: bytes) -> tuple[str, str, str
         normalised = parse_reading(reading, arrival_time=arrival)
     except ContractError as error:
         return contract_reason(error)
-    line = _ENCODER.encode(normalised) + "\n"
+    line = _ENCODER.encode(normalised) + terminator
     encoded = _b2a_base64(line.encode("ascii"), newline=False).decode("ascii")
     return encoded, normalised["event_date"], normalised["event_hour"]
 
@@ -217,10 +229,20 @@ def _unwrap(record: Any) -> Any:
 
 
 def transform_records(
-    records: Iterable[FirehoseRecordLike], *, response_budget: int = RESPONSE_BUDGET_BYTES
+    records: Iterable[FirehoseRecordLike],
+    *,
+    response_budget: int = RESPONSE_BUDGET_BYTES,
+    output_format: str = JSON_LINES,
 ) -> TransformResult:
     """Transform a Firehose batch; see the module docstring for the rules. Never raises for
-    any record content (``records`` itself must be iterable)."""
+    any record content (``records`` itself must be iterable). ``output_format`` is
+    :data:`JSON_LINES` (S3: newline-terminated lines with partition keys) or :data:`DOCUMENT`
+    (OpenSearch: one JSON object per record, no metadata); an unknown format raises
+    ``ValueError`` before any record is looked at (a wiring error, not a record's fault)."""
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"transform_records: output_format must be one of {OUTPUT_FORMATS}; got {output_format!r}")
+    as_document = output_format == DOCUMENT
+    terminator = "" if as_document else "\n"
     items = [_unwrap(record) for record in records]
     # Pass 1: decode the base64, and add up what an all-failed response would weigh. That is the
     # starting point of the size accounting, so a record becomes Ok only while every later
@@ -262,17 +284,21 @@ def transform_records(
             reason = INVALID_BASE64
         else:
             try:
-                outcome = _transform_one(item, raw)
+                outcome = _transform_one(item, raw, terminator)
             except Exception:  # noqa: BLE001 - one bad record must never fail the batch
                 outcome = UNEXPECTED_ERROR
             if type(outcome) is str:
                 reason = outcome
             else:
                 encoded, event_date, event_hour = outcome
-                growth = _OK_FIXED_BYTES + id_bytes + len(encoded) + len(event_date) + len(event_hour) - failed_bytes
+                if as_document:
+                    growth = _DOCUMENT_FIXED_BYTES + id_bytes + len(encoded) - failed_bytes
+                else:
+                    growth = _OK_FIXED_BYTES + id_bytes + len(encoded) + len(event_date) + len(event_hour) - failed_bytes
                 if growth <= 0 or projected + growth <= response_budget:
                     projected += growth
-                    out.append(Record(record_id, OK, encoded, Metadata({"event_date": event_date, "event_hour": event_hour})))
+                    metadata = None if as_document else Metadata({"event_date": event_date, "event_hour": event_hour})
+                    out.append(Record(record_id, OK, encoded, metadata))
                     continue
                 exhausted = True
                 reason = RESPONSE_SIZE_LIMIT

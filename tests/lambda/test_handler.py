@@ -118,3 +118,41 @@ def test_a_batch_of_garbage_never_raises(handler, firehose_record, lambda_contex
     ]
     (blob,) = emf_blobs(capsys.readouterr().out)
     assert counts(blob) == {"RecordsProcessed": 4, "RecordsOk": 0, "RecordsFailed": 4}
+
+
+# --- the OpenSearch entry point: document_handler -------------------------------------------------
+
+
+def test_the_document_handler_returns_documents_without_partition_keys(handler, load_event, lambda_context, capsys) -> None:
+    event = load_event("firehose_kinesis_good")
+    response = handler.module.document_handler(event, lambda_context)
+
+    assert [r["recordId"] for r in response["records"]] == [r["recordId"] for r in event["records"]]
+    for record in response["records"]:
+        assert set(record) == {"recordId", "result", "data"}
+        assert record["result"] == "Ok"
+        assert base64.b64decode(record["data"], validate=True).decode().endswith("}")
+    assert response == transform_records(event["records"], output_format="document").as_response()
+    lines = handler.module.lambda_handler(load_event("firehose_kinesis_good"), lambda_context)
+    assert [json.loads(base64.b64decode(r["data"])) for r in response["records"]] == [
+        json.loads(base64.b64decode(r["data"])) for r in lines["records"]
+    ]
+
+    first, second = emf_blobs(capsys.readouterr().out)
+    assert counts(first) == counts(second) == {"RecordsProcessed": 4, "RecordsOk": 4, "RecordsFailed": 0}
+    assert first["_aws"]["CloudWatchMetrics"][0]["Namespace"] == NAMESPACE and first["service"] == SERVICE
+
+
+def test_the_document_handler_fails_and_logs_records_like_the_raw_zone_handler(handler, load_event, lambda_context, capsys) -> None:
+    event = load_event("firehose_kinesis_mixed")
+    response = handler.module.document_handler(event, lambda_context)
+
+    failed = [i for i, r in enumerate(response["records"]) if r["result"] == "ProcessingFailed"]
+    assert failed == [1, 2, 3, 5, 6]
+    for i in failed:
+        assert response["records"][i]["data"] == event["records"][i]["data"]
+    (blob,) = emf_blobs(capsys.readouterr().out)
+    assert counts(blob) == {"RecordsProcessed": 8, "RecordsOk": 3, "RecordsFailed": 5}
+    warnings = [line for line in log_lines(handler) if line["level"] == "WARNING"]
+    assert [w["reason"] for w in warnings] == ["invalid_base64", "not_json", "contract:event_time", "not_utf8", "not_object"]
+    assert "pump-0042" not in handler.logs.getvalue()

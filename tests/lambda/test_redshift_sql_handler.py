@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from redshift_sql import handler
+from constructs_lib.functions.redshift_sql import handler
 
 CLUSTER = "analytics-dev"
 DATABASE = "analytics"

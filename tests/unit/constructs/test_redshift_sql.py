@@ -145,7 +145,7 @@ def test_a_passed_security_group_is_used_as_is(built) -> None:
 def test_the_asset_is_the_handler_package_alone(built) -> None:
     asset_hash = built.props(built.default.function)["Code"]["S3Key"].removesuffix(".zip")
     staged = Path(cdk.Stage.of(built.scope).outdir) / f"asset.{asset_hash}"
-    assert sorted(p.name for p in staged.iterdir()) == ["__init__.py", "handler.py"]
+    assert sorted(p.name for p in staged.iterdir()) == ["handler.py"]
     assert (staged / "handler.py").read_text() == (HANDLER_DIR / "handler.py").read_text()
 
 

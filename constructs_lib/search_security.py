@@ -1,0 +1,458 @@
+"""OpenSearch security roles, and the IAM roles mapped to them, on a SearchDomain with fine-grained
+access control (FGAC), kept by CloudFormation.
+
+With FGAC on, the domain access policy only lets a signed request reach the domain; what the request
+may then do depends on the OpenSearch security role its IAM role is mapped to (a *backend role*).
+A fresh domain maps only its master role. A Firehose delivery role that ``grant_write`` let in is
+therefore refused every bulk request (``AuthFailure``, every document in the backup bucket) until
+something maps it. CloudFormation has no resource for that; ``SearchSecurityRoles`` is one
+``Custom::OpenSearchSecurityRoles`` resource answered by one small Python function of its own
+(``constructs_lib/functions/opensearch_security/handler.py``, which documents the request semantics;
+no Provider framework). On Create and Update it puts every role and its mapping through the security
+plugin's REST API (``_plugins/_security/api/roles`` and ``rolesmapping``), signed with the domain's
+FGAC master role; on Update it removes the roles no longer listed; on Delete it removes its roles.
+It refuses to overwrite a reserved role or one that anything but this stack wrote.
+
+Roles (:class:`SearchRole`): a name, the IAM role ARNs mapped to it, index patterns with index
+action groups, and cluster action groups. Two factories cover the usual cases:
+
+- :meth:`SearchRole.firehose_writer`: what the Amazon Data Firehose developer guide lists for a
+  delivery role on an FGAC domain: cluster ``cluster_composite_ops`` and ``cluster_monitor``, index
+  ``crud``, ``create_index`` and ``manage`` on ``<index_name>`` and ``<index_name>-*`` (the indices
+  Firehose writes with and without index rotation);
+- :meth:`SearchRole.reader`: ``read`` on the given index patterns and ``cluster_composite_ops_ro``
+  (mget, msearch and scroll are cluster-level actions in the security plugin).
+
+Fixed (security and correctness):
+
+- the function runs in ``vpc_subnets`` behind a security group of its own with no ingress and two
+  egress rules: HTTPS to the domain's security group (the domain admits it on 443, through
+  ``SearchDomain.allow_https_from``), and HTTPS to VPC endpoints (STS, and S3's gateway endpoint for
+  CloudFormation's pre-signed response URL). The subnets need an STS interface endpoint (private
+  DNS) and the S3 gateway endpoint, or a NAT;
+- its role may assume exactly the domain's master role (``sts:AssumeRole``), write its own log
+  group and traces, send to its dead-letter queue, manage its VPC network interfaces, and nothing
+  else. SearchDomain's own master role trusts this account's principals that IAM allows, so that
+  statement suffices; a master role passed to SearchDomain must trust this function's role;
+- one concurrent execution, no asynchronous retries (the handler answers every request itself; an
+  invocation that still dies goes to the encrypted dead-letter queue, and CloudFormation stops
+  waiting after ``timeout`` plus five minutes); a KMS-encrypted log group with a retention, an
+  encrypted environment, active X-Ray tracing, ARM64 and the newest Python runtime;
+- the custom resource is always deleted with the stack (so its roles are removed); it waits for the
+  domain (it references its endpoint and master role) and for the two security group rules.
+
+Tunable: the roles, timeout (1 to 15 minutes), log retention, removal policy (log group, dead-letter
+queue, own key), the key (``None``: a rotating key of the construct's own that CloudWatch Logs may use).
+
+Ordering the caller does. A mapping does not let a role past the domain access policy: grant the same
+roles there (``domain.grant_write(delivery.role)``, ``domain.grant_read(reader)``). Anything that
+writes to or reads the domain should wait for the mapping:
+``delivery.delivery_stream.node.add_dependency(security_roles.resource)``; otherwise its first
+requests may be refused. If the network's STS endpoint is in the same stack, make the construct depend
+on it (``security_roles.node.add_dependency(endpoint)``) so that stack deletion removes the roles
+before the endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from constructs_lib.dead_letters import dead_letter_queue
+from constructs_lib.nag import INLINE_POLICY_RULES
+from constructs_lib.encryption import rotating_key
+from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group
+from constructs_lib.firehose_processing import TRANSFORM_RUNTIME
+from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.search_domain import HTTPS, SearchDomain
+
+OWNER = "SearchSecurityRoles"
+#: The handler's source: a self-contained folder (standard library and the runtime's boto3) shipped
+#: as package data.
+HANDLER_DIR = Path(__file__).resolve().parent / "functions" / "opensearch_security"
+HANDLER = "handler.lambda_handler"
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/README.md", "**/requirements.txt", "**/.pytest_cache"]
+FUNCTION_RUNTIME = TRANSFORM_RUNTIME
+RESOURCE_TYPE = "Custom::OpenSearchSecurityRoles"
+MIN_TIMEOUT = cdk.Duration.minutes(1)
+MAX_TIMEOUT = cdk.Duration.minutes(15)
+#: How much longer than the function's timeout CloudFormation waits for an answer that never comes.
+SERVICE_TIMEOUT_MARGIN = cdk.Duration.minutes(5)
+RESERVED_CONCURRENCY = 1
+MEMORY_MIB = 256
+MAX_ROLE_NAME_LENGTH = 64
+
+#: Per the Amazon Data Firehose developer guide (OpenSearch Service destination with fine-grained
+#: access control).
+FIREHOSE_INDEX_ACTIONS = ("crud", "create_index", "manage")
+FIREHOSE_CLUSTER_ACTIONS = ("cluster_composite_ops", "cluster_monitor")
+READER_INDEX_ACTIONS = ("read",)
+READER_CLUSTER_ACTIONS = ("cluster_composite_ops_ro",)
+
+#: Roles the security plugin and its plugins define (reserved on OpenSearch 2.x and 3.x), and the
+#: ones Amazon OpenSearch Service adds. The handler also refuses, at deploy time, any reserved,
+#: static or hidden role and any role that another stack or a person wrote.
+RESERVED_ROLE_NAMES = frozenset({
+    "all_access", "security_manager", "security_rest_api_access", "security_rest_api_full_access",
+    "kibana_user", "kibana_read_only", "kibana_server", "opensearch_dashboards_user",
+    "opensearch_dashboards_read_only", "own_index", "manage_snapshots", "logstash", "readall",
+    "readall_and_monitor", "alerting_read_access", "alerting_ack_alerts", "alerting_full_access",
+    "anomaly_read_access", "anomaly_full_access", "knn_read_access", "knn_full_access",
+    "ip2geo_datasource_read_access", "ip2geo_datasource_full_access", "notebooks_read_access",
+    "notebooks_full_access", "observability_read_access", "observability_full_access", "ppl_full_access",
+    "reports_instances_read_access", "reports_read_access", "reports_full_access",
+    "asynchronous_search_full_access", "asynchronous_search_read_access", "index_management_full_access",
+    "cross_cluster_replication_leader_full_access", "cross_cluster_replication_follower_full_access",
+    "cross_cluster_search_remote_full_access", "query_assistant_access", "ml_read_access", "ml_full_access",
+    "notifications_full_access", "notifications_read_access", "snapshot_management_full_access",
+    "snapshot_management_read_access", "point_in_time_full_access", "security_analytics_read_access",
+    "security_analytics_full_access", "security_analytics_ack_alerts", "flow_framework_full_access",
+    "flow_framework_read_access", "ultrawarm_manager", "cold_manager",
+})
+#: Action groups and permissions that would make a mapped role as powerful as the master user (all
+#: cluster or index actions, or the security REST API): they belong to the master user alone.
+FORBIDDEN_ACTIONS = frozenset({"*", "unlimited", "cluster_all", "indices_all", "cluster:*", "indices:*"})
+FORBIDDEN_ACTION_PREFIXES = ("restapi:",)
+
+_ROLE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_INDEX_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# Lowercase index names with '*' wildcards; never starting with '.', '_', '-' or '+' (hidden and
+# system indices, or names OpenSearch refuses).
+_INDEX_PATTERN = re.compile(r"^[a-z0-9*][a-z0-9*._+-]*$")
+_ACTION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:/*.-]*$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+_INLINE_POLICY_REASON = (
+    "The function role's permissions are the one policy CDK generates from this construct's explicit "
+    "statements, attached to this role only and scoped to the master role, key, queue and log group it "
+    "needs. A customer-managed policy would be a separately attachable object that could be reused on "
+    "other principals, which widens rather than narrows access."
+)
+_STAR_RESOURCE_REASON = (
+    "Every '*' resource in this role's policy is an action without resource-level permissions: the EC2 "
+    "network-interface actions Lambda needs to attach the function to its VPC subnets, and X-Ray's "
+    "PutTraceSegments/PutTelemetryRecords for active tracing. Its only other power, sts:AssumeRole, names "
+    "the domain's master role alone."
+)
+_NO_SECOND_FAILURE_TARGET = (
+    "Failed asynchronous invocations of this function already go to its KMS-encrypted dead-letter queue "
+    "(DeadLetterConfig), kept 14 days. An on-failure destination pointing at that queue would deliver every "
+    "failed CloudFormation request twice, and a second queue would split them across two places to watch."
+)
+
+
+def _texts(value: Sequence[str], prop: str, *, required: bool) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise ValueError(f"SearchRole: {prop} must be a sequence of strings, not one string; got {value!r}")
+    items = tuple(value)
+    if required and not items:
+        raise ValueError(f"SearchRole: {prop} must not be empty; got {items!r}")
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ValueError(f"SearchRole: every item of {prop} must be a non-empty string; got {item!r}")
+    duplicates = sorted({item for item in items if items.count(item) > 1})
+    if duplicates:
+        raise ValueError(f"SearchRole: {prop} lists {duplicates} more than once")
+    return items
+
+
+@dataclass(frozen=True)
+class SearchRole:
+    """One OpenSearch security role, and the IAM roles mapped to it (its backend roles).
+
+    ``name``: 1 to 64 lowercase letters, digits, '_' and '-' (a literal, not a token: it is part of
+    the REST API's path), not a role OpenSearch or OpenSearch Service defines.
+    ``backend_role_arns``: IAM role ARNs (tokens allowed). ``index_patterns``: lowercase index names
+    with '*' wildcards. ``index_actions`` / ``cluster_actions``: action groups (``crud``,
+    ``cluster_monitor``) or permissions (``indices:data/write/bulk*``); the all-powerful ones and the
+    security REST API's are refused."""
+
+    name: str
+    backend_role_arns: Sequence[str]
+    index_patterns: Sequence[str]
+    index_actions: Sequence[str]
+    cluster_actions: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        name = self.name
+        if not isinstance(name, str) or cdk.Token.is_unresolved(name) or len(name) > MAX_ROLE_NAME_LENGTH or not _ROLE_NAME.match(name):
+            raise ValueError(
+                f"SearchRole: name must be 1-{MAX_ROLE_NAME_LENGTH} lowercase letters, digits, '_' or '-', starting "
+                f"with a letter or digit (no token); got {name!r}"
+            )
+        if name in RESERVED_ROLE_NAMES:
+            raise ValueError(f"SearchRole: name must not be a role OpenSearch defines itself; got {name!r}")
+        arns = _texts(self.backend_role_arns, "backend_role_arns", required=True)
+        for arn in arns:
+            if not cdk.Token.is_unresolved(arn) and not _ROLE_ARN.match(arn):
+                raise ValueError(f"SearchRole: backend_role_arns must be IAM role ARNs; got {arn!r}")
+        patterns = _texts(self.index_patterns, "index_patterns", required=True)
+        for pattern in patterns:
+            if cdk.Token.is_unresolved(pattern) or not _INDEX_PATTERN.match(pattern):
+                raise ValueError(
+                    "SearchRole: index_patterns must be lowercase index names with '*' wildcards, not starting "
+                    f"with '.', '_', '-' or '+' (no token); got {pattern!r}"
+                )
+        actions = {
+            "index_actions": _texts(self.index_actions, "index_actions", required=True),
+            "cluster_actions": _texts(self.cluster_actions, "cluster_actions", required=False),
+        }
+        for prop, values in actions.items():
+            for action in values:
+                if action in FORBIDDEN_ACTIONS or action.startswith(FORBIDDEN_ACTION_PREFIXES):
+                    raise ValueError(
+                        f"SearchRole: {prop} must not grant everything or the security REST API (that is the "
+                        f"master user's); got {action!r}"
+                    )
+                if cdk.Token.is_unresolved(action) or not _ACTION.match(action):
+                    raise ValueError(f"SearchRole: {prop} must be action group or permission names; got {action!r}")
+        object.__setattr__(self, "backend_role_arns", arns)
+        object.__setattr__(self, "index_patterns", patterns)
+        object.__setattr__(self, "index_actions", actions["index_actions"])
+        object.__setattr__(self, "cluster_actions", actions["cluster_actions"])
+
+    @classmethod
+    def firehose_writer(cls, role_arn: str, index_name: str, *, name: str | None = None) -> SearchRole:
+        """The role of a Firehose delivery stream that indexes into ``index_name`` (the stream's
+        ``IndexName``): ``<index_name>`` and, with index rotation, ``<index_name>-*``. ``name``
+        defaults to ``<index_name>_firehose_writer`` ('.' replaced by '_')."""
+        if not isinstance(index_name, str) or cdk.Token.is_unresolved(index_name) or not _INDEX_NAME.match(index_name):
+            raise ValueError(
+                "SearchRole: index_name must be a lowercase index name (letters, digits, '.', '_', '-'; no '*', "
+                f"no token), as the delivery stream's IndexName; got {index_name!r}"
+            )
+        return cls(
+            name=name if name is not None else f"{index_name.replace('.', '_')}_firehose_writer",
+            backend_role_arns=(role_arn,),
+            index_patterns=(index_name, f"{index_name}-*"),
+            index_actions=FIREHOSE_INDEX_ACTIONS,
+            cluster_actions=FIREHOSE_CLUSTER_ACTIONS,
+        )
+
+    @classmethod
+    def reader(cls, role_arns: Sequence[str], index_patterns: Sequence[str], *, name: str) -> SearchRole:
+        """Read-only (search, get, mget, msearch, scroll) on ``index_patterns`` for ``role_arns``."""
+        return cls(
+            name=name,
+            backend_role_arns=role_arns,
+            index_patterns=index_patterns,
+            index_actions=READER_INDEX_ACTIONS,
+            cluster_actions=READER_CLUSTER_ACTIONS,
+        )
+
+    def to_properties(self) -> dict[str, object]:
+        """How the role travels in the custom resource's properties."""
+        return {
+            "Name": self.name,
+            "BackendRoles": list(self.backend_role_arns),
+            "IndexPatterns": list(self.index_patterns),
+            "IndexActions": list(self.index_actions),
+            "ClusterActions": list(self.cluster_actions),
+        }
+
+
+def _check_roles(roles: Sequence[SearchRole]) -> tuple[SearchRole, ...]:
+    checked = tuple(roles)
+    if not checked:
+        raise ValueError(f"{OWNER}: roles must hold at least one SearchRole; got {checked!r}")
+    for role in checked:
+        if not isinstance(role, SearchRole):
+            raise ValueError(f"{OWNER}: every item of roles must be a SearchRole; got {role!r}")
+    names = [role.name for role in checked]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"{OWNER}: roles names {duplicates} more than once; got {names}")
+    return checked
+
+
+def _check_timeout(timeout: cdk.Duration) -> None:
+    seconds = timeout.to_seconds()
+    if not MIN_TIMEOUT.to_seconds() <= seconds <= MAX_TIMEOUT.to_seconds():
+        raise ValueError(f"{OWNER}: timeout must be between 1 and 15 minutes (Lambda's limit); got {timeout.to_human_string()}")
+
+
+class SearchSecurityRoles(Construct):
+    """``Custom::OpenSearchSecurityRoles`` on ``domain``: every role of ``roles`` and its mapping,
+    written with the domain's FGAC master role (see the module docstring).
+
+    Attributes: ``resource`` (``cdk.CustomResource``), ``function``, ``role``, ``security_group``,
+    ``dead_letter_queue``, ``log_group``, ``key`` (the one passed in, or the construct's own),
+    ``roles`` (the SearchRoles), ``domain``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        domain: SearchDomain,
+        vpc: ec2.IVpc,
+        vpc_subnets: ec2.SubnetSelection,
+        roles: Sequence[SearchRole],
+        key: kms.IKey | None = None,
+        timeout: cdk.Duration = cdk.Duration.minutes(5),
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not isinstance(domain, SearchDomain):
+            raise ValueError(f"{OWNER}: domain must be a SearchDomain (its master role signs the requests); got {domain!r}")
+        self.roles = _check_roles(roles)
+        self._check_unclaimed(domain)
+        _check_timeout(timeout)
+        check_data_removal_policy(removal_policy, owner=OWNER)
+        self.domain = domain
+
+        self.key = key if key is not None else self._own_key(removal_policy)
+        self.log_group = encrypted_log_group(self, "LogGroup", key=self.key, retention=log_retention, removal_policy=removal_policy)
+        self.dead_letter_queue = dead_letter_queue(
+            self,
+            "DeadLetterQueue",
+            key=self.key,
+            removal_policy=removal_policy,
+            dead_letters_of="the SearchSecurityRoles function's asynchronous invocations (CloudFormation's custom resource requests)",
+            of_a_lambda_function=True,
+        )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="SearchSecurityRoles function: HTTPS to the OpenSearch domain and to VPC endpoints only, no inbound",
+            allow_all_outbound=False,
+        )
+        # Any address, because the S3 gateway endpoint serves S3's public ranges (CloudFormation's
+        # response URL); in isolated subnets the route tables lead only to the VPC's endpoints.
+        self.security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "HTTPS to VPC endpoints (STS, S3 for the CloudFormation response)"
+        )
+        domain.allow_https_from(self.security_group, "HTTPS between the SearchSecurityRoles function and the domain")
+        self.role = self._role()
+        self.function = self._function(vpc, vpc_subnets, timeout)
+        self.resource = cdk.CustomResource(
+            self,
+            "Resource",
+            service_token=self.function.function_arn,
+            resource_type=RESOURCE_TYPE,
+            service_timeout=cdk.Duration.seconds(timeout.to_seconds() + SERVICE_TIMEOUT_MARGIN.to_seconds()),
+            properties={
+                "Endpoint": domain.domain.domain_endpoint,
+                "MasterRoleArn": domain.master_role.role_arn,
+                "Roles": [role.to_properties() for role in self.roles],
+            },
+        )
+        # The function reaches the domain only once both ends of the HTTPS rule exist (the domain's
+        # ingress rule is a child of the domain's security group, the egress one of ours); on
+        # deletion the roles are removed before the rules.
+        self.resource.node.add_dependency(domain.security_group, self.security_group)
+        apply_data_removal_policy(
+            self, removal_policy, what="the security roles function's log group and dead-letter queue (and its own key)"
+        )
+
+    def _check_unclaimed(self, domain: SearchDomain) -> None:
+        """Two of these constructs writing the same role on one domain would overwrite each other."""
+        names = {role.name for role in self.roles}
+        for other in self.node.root.node.find_all():
+            if other is self or not isinstance(other, SearchSecurityRoles) or getattr(other, "domain", None) is not domain:
+                continue
+            shared = sorted(names & {role.name for role in other.roles})
+            if shared:
+                raise ValueError(
+                    f"{OWNER}: roles {shared} are already written on this domain by {other.node.path}; got them again"
+                )
+
+    def _own_key(self, removal_policy: cdk.RemovalPolicy) -> kms.Key:
+        key = rotating_key(
+            self,
+            "Key",
+            description="Encrypts the SearchSecurityRoles function's log group, environment and dead-letter queue",
+            removal_policy=removal_policy,
+        )
+        allow_cloudwatch_logs(key)
+        return key
+
+    def _role(self) -> iam.Role:
+        stack = cdk.Stack.of(self)
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="SearchSecurityRoles: assume the OpenSearch domain's master role to map roles, and answer CloudFormation",
+        )
+        self.log_group.grant_write(role)
+        for statement in (
+            iam.PolicyStatement(
+                sid="AssumeTheDomainsMasterRole",
+                actions=["sts:AssumeRole"],
+                resources=[self.domain.master_role.role_arn],
+            ),
+            iam.PolicyStatement(
+                sid="UseKeyForDeadLetters",
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[self.key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"sqs.{stack.region}.{stack.url_suffix}"}},
+            ),
+            iam.PolicyStatement(
+                sid="AttachToVpc",
+                actions=[
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSubnets",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                resources=["*"],
+            ),
+        ):
+            role.add_to_principal_policy(statement)
+        cdk.Validations.of(role).acknowledge(
+            cdk.Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=_STAR_RESOURCE_REASON),
+            *(cdk.Acknowledgment(id=rule_id, reason=_INLINE_POLICY_REASON) for rule_id in INLINE_POLICY_RULES),
+        )
+        return role
+
+    def _function(self, vpc: ec2.IVpc, vpc_subnets: ec2.SubnetSelection, timeout: cdk.Duration) -> lambda_.Function:
+        function = lambda_.Function(
+            self,
+            "Function",
+            description="Writes OpenSearch security roles and role mappings with the domain's master role (Custom::OpenSearchSecurityRoles)",
+            runtime=FUNCTION_RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            code=lambda_.Code.from_asset(str(HANDLER_DIR), exclude=ASSET_EXCLUDES),
+            handler=HANDLER,
+            memory_size=MEMORY_MIB,
+            timeout=timeout,
+            role=self.role,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=[self.security_group],
+            # Regional STS, reached through the VPC's STS endpoint (the global endpoint is not).
+            environment={"AWS_STS_REGIONAL_ENDPOINTS": "regional"},
+            environment_encryption=self.key,
+            reserved_concurrent_executions=RESERVED_CONCURRENCY,
+            # The handler answers every request itself; a retry would only follow an invocation that
+            # died after the watchdog had answered, and would act behind CloudFormation's back.
+            retry_attempts=0,
+            dead_letter_queue=self.dead_letter_queue,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            tracing=lambda_.Tracing.ACTIVE,
+        )
+        # retry_attempts=0 renders an EventInvokeConfig, which the Serverless pack wants to have an
+        # on-failure destination as well; the dead-letter queue already receives every failed invocation.
+        cdk.Validations.of(function).acknowledge(
+            cdk.Acknowledgment(id="Serverless-LambdaAsyncFailureDestination", reason=_NO_SECOND_FAILURE_TARGET)
+        )
+        return function
