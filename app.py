@@ -8,13 +8,23 @@ Needs no AWS credentials and no network: nothing here looks anything up.
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 
 from config import AppConfig, ConfigError, EnvironmentConfig, load_config
-from constructs_lib import EmrCapacity, EmrKerberos, LakeLifecyclePolicy, PauseResumeSchedule, ResourceNamer, SnapshotCopy
+from constructs_lib import (
+    EmrCapacity,
+    EmrKerberos,
+    LakeLifecyclePolicy,
+    PauseResumeSchedule,
+    ResourceNamer,
+    SearchCapacity,
+    SnapshotCopy,
+)
 from stacks import (
     AccountBaselineStack,
     CatalogStack,
@@ -22,12 +32,23 @@ from stacks import (
     FoundationStack,
     IngestionStack,
     NetworkStack,
+    SearchStack,
     WarehouseStack,
 )
 from stacks.compliance import add_compliance_checks
+from stacks.lake_governance import GovernanceSettings
+from stacks.lake_permissions import GrantRow, lake_grants, names_for
 from stacks.tagging import apply_tags
 
 _REMOVAL_POLICIES = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
+
+
+def cli_context(env_name: str, **extra: Any) -> dict[str, Any]:
+    """The context the CDK CLI gives the app for ``-c env=<env_name>``: cdk.json's (the feature
+    flags) and the environment. Whoever builds the app in-process (tests, ``make docs``) passes
+    this, so that it synthesises the templates the CLI would."""
+    cdk_json = json.loads((Path(__file__).resolve().parent / "cdk.json").read_text(encoding="utf-8"))
+    return {**cdk_json["context"], "env": env_name, **extra}
 
 
 def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
@@ -47,7 +68,9 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         app,
         f"{config.project.project}-account-baseline",
         env=deploy_env,
-        description="Account-level singletons (Glue Data Catalog encryption); one per account and region",
+        description="Account-level singletons (Glue Data Catalog encryption, Lake Formation data lake settings); "
+        "one per account and region",
+        lake_formation_admin_roles=config.project.baseline.lake_formation_admin_roles,
     )
     apply_tags(baseline, config.project.baseline_tags())
 
@@ -98,6 +121,8 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
     catalog_config = env_config.catalog
     storage = foundation.storage
     namer = ResourceNamer(project=env_config.project, stage=env_config.name)
+    governance = governance_settings(env_config)
+    grants = environment_lake_grants(namer, governance)
     catalog = CatalogStack(
         app,
         f"{prefix}-catalog",
@@ -122,6 +147,8 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         job_max_retries=catalog_config.job.max_retries,
         analysts_bytes_scanned_cutoff_mb=env_config.athena.analysts.bytes_scanned_cutoff_mb,
         reports_bytes_scanned_cutoff_mb=env_config.athena.reports.bytes_scanned_cutoff_mb,
+        governance=governance,
+        lake_grants=grants,
         log_retention_days=env_config.logging.retention_days,
         removal_policy=removal_policy,
     )
@@ -176,6 +203,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
             resume_schedule=redshift_config.pause_resume.resume_schedule,
         ),
         spectrum_schema=redshift_config.spectrum_schema,
+        lake_grants=grants,
         log_retention_days=env_config.logging.retention_days,
         removal_policy=removal_policy,
     )
@@ -216,15 +244,73 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         ),
         key_pair_name=emr_config.key_pair_name,
         protect_cluster=env_config.is_production,
+        lake_grants=grants,
         removal_policy=removal_policy,
     )
+    # Its Lake Formation grant names the curated database, which must exist first.
+    emr.add_stack_dependency(catalog, "the EMR instance role's Lake Formation grant names the curated database")
     apply_tags(emr, env_config.resource_tags)
+
+    search_config = env_config.search
+    search = SearchStack(
+        app,
+        f"{prefix}-search",
+        env=deploy_env,
+        description=f"OpenSearch domain fed from the telemetry stream of the {env_config.name} environment",
+        termination_protection=protected,
+        namer=namer,
+        vpc=network.vpc,
+        data_subnets=network.data_subnets,
+        source_stream=ingestion.stream.stream,
+        raw_bucket=storage.raw_bucket,
+        data_key=storage.key,
+        alarm_topic=foundation.alarms.topic,
+        capacity=SearchCapacity(
+            data_node_instance_type=search_config.data_node_instance_type,
+            data_nodes=search_config.data_nodes,
+            volume_size_gib=search_config.volume_size_gib,
+            master_node_instance_type=search_config.master_node_instance_type,
+            master_nodes=search_config.master_nodes,
+            multi_az_with_standby=search_config.multi_az_with_standby,
+        ),
+        buffer_size_mib=search_config.delivery.buffer_size_mib,
+        buffer_interval_seconds=search_config.delivery.buffer_interval_seconds,
+        retry_duration_seconds=search_config.delivery.retry_duration_seconds,
+        max_data_freshness_seconds=search_config.delivery.max_data_freshness_seconds,
+        transform_memory_mib=ingestion_config.transform.memory_mib,
+        transform_timeout_seconds=ingestion_config.transform.timeout_seconds,
+        powertools_layer_version=config.project.powertools_layer_version,
+        log_retention_days=env_config.logging.retention_days,
+        removal_policy=removal_policy,
+    )
+    apply_tags(search, env_config.resource_tags)
 
 
 def _deploy_environment(env_config: EnvironmentConfig) -> cdk.Environment | None:
     if env_config.is_environment_agnostic:
         return None
     return cdk.Environment(account=env_config.account, region=env_config.region)
+
+
+def governance_settings(env_config: EnvironmentConfig) -> GovernanceSettings:
+    governance = env_config.governance
+    return GovernanceSettings(
+        hybrid_access=governance.hybrid_access,
+        sensitive_columns=governance.sensitive_columns,
+        row_filter=governance.restricted_analyst.row_filter,
+        analyst_role_arn=governance.analyst.role_arn,
+        restricted_analyst_role_arn=governance.restricted_analyst.role_arn,
+    )
+
+
+def environment_lake_grants(namer: ResourceNamer, governance: GovernanceSettings) -> list[GrantRow]:
+    """Every Lake Formation grant of the environment (the README's table of it is made from the same call)."""
+    return lake_grants(
+        names_for(namer),
+        sensitive_columns=governance.sensitive_columns,
+        row_filter=governance.row_filter,
+        hybrid_access=governance.hybrid_access,
+    )
 
 
 def _lifecycle(env_config: EnvironmentConfig) -> LakeLifecyclePolicy:

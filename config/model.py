@@ -425,6 +425,137 @@ class EmrConfig(StrictModel):
         return self
 
 
+#: OpenSearch instance types: ``<family>.<size>.search``.
+_SEARCH_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge)\.search$")
+#: Families that multi-AZ with standby does not support (burstable instances).
+SEARCH_BURSTABLE_FAMILIES = ("t2", "t3")
+
+
+class SearchDeliveryConfig(StrictModel):
+    """The second Firehose delivery stream, from the Kinesis stream into the OpenSearch domain."""
+
+    #: Firehose's OpenSearch destination buffers 1-100 MiB and 0-900 seconds; recent telemetry is
+    #: searchable after at most the interval (plus the transform's own 1 MiB batching).
+    buffer_size_mib: int = Field(ge=1, le=100)
+    buffer_interval_seconds: int = Field(ge=0, le=900)
+    #: How long Firehose retries a failing index request before the document goes to S3.
+    retry_duration_seconds: int = Field(ge=0, le=7200)
+    #: Alarm when the oldest record not yet indexed is older than this.
+    max_data_freshness_seconds: int = Field(ge=60, le=86400)
+
+
+class SearchConfig(StrictModel):
+    """The OpenSearch domain (constructs_lib.SearchDomain) and its delivery stream."""
+
+    data_node_instance_type: str
+    data_nodes: int = Field(ge=1, le=80)
+    #: gp3 EBS volume per data node.
+    volume_size_gib: int = Field(ge=10, le=24576)
+    #: Dedicated master nodes: none, or an odd number of three or more for a quorum.
+    master_node_instance_type: str | None = None
+    master_nodes: Literal[0, 3, 5] = 0
+    #: Multi-AZ with standby: three AZs, one of them a standby that takes over on AZ failure.
+    multi_az_with_standby: bool = False
+    delivery: SearchDeliveryConfig
+
+    @field_validator("data_node_instance_type", "master_node_instance_type")
+    @classmethod
+    def _search_instance_type(cls, value: str | None) -> str | None:
+        if value is not None and not _SEARCH_INSTANCE_TYPE.match(value):
+            raise ValueError(f"must be an OpenSearch instance type such as 'r7g.large.search'; got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _masters_need_a_type(self) -> SearchConfig:
+        if (self.master_nodes == 0) != (self.master_node_instance_type is None):
+            raise ValueError(
+                "master_node_instance_type must be given exactly when master_nodes is 3 or 5; got "
+                f"master_nodes={self.master_nodes}, master_node_instance_type={self.master_node_instance_type!r}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _standby_requirements(self) -> SearchConfig:
+        if not self.multi_az_with_standby:
+            return self
+        problems = []
+        if self.master_nodes == 0:
+            problems.append("dedicated master nodes (master_nodes 3 or 5)")
+        if self.data_nodes % 3:
+            problems.append(f"a multiple of 3 data_nodes (got {self.data_nodes})")
+        burstable = [t for t in (self.data_node_instance_type, self.master_node_instance_type)
+                     if t is not None and t.split(".")[0] in SEARCH_BURSTABLE_FAMILIES]
+        if burstable:
+            problems.append(f"no burstable (t2/t3) instance types (got {', '.join(burstable)})")
+        if problems:
+            raise ValueError("multi_az_with_standby needs " + "; ".join(problems))
+        return self
+
+
+#: The curated table's data columns (stacks/telemetry_tables.py CURATED_COLUMNS; config may not
+#: import stacks, so tests/unit/config/test_governance_config.py keeps the two equal), and those a
+#: Lake Formation row filter may compare: LF row filters support strings, numbers, booleans and
+#: structs, not timestamps or maps.
+CURATED_COLUMN_NAMES = ("device_id", "event_time", "ingested_at", "schema_version", "metrics", "attributes")
+ROW_FILTER_COLUMNS = ("device_id", "schema_version")
+#: Lake Formation's limit on a row filter expression.
+MAX_ROW_FILTER_LENGTH = 2047
+_ROW_FILTER_KEYWORDS = frozenset({"and", "or", "not", "between", "in", "like", "is", "null", "true", "false"})
+_QUOTED = re.compile(r"'(?:[^']|'')*'")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$")]
+
+
+class PersonaConfig(StrictModel):
+    """A Lake Formation persona's IAM role: imported by ARN, or (``null``) created as
+    ``<project>-<env>-<persona>`` and assumable by the account's administrators."""
+
+    role_arn: IamRoleArn | None = None
+
+
+class RestrictedAnalystConfig(PersonaConfig):
+    """An analyst who sees only the curated rows the filter selects (and no sensitive column)."""
+
+    #: Lake Formation row filter (PartiQL subset), e.g. ``device_id LIKE 'eu-%'``.
+    row_filter: Annotated[str, Field(min_length=1, max_length=MAX_ROW_FILTER_LENGTH)]
+
+    @field_validator("row_filter")
+    @classmethod
+    def _filterable_columns_only(cls, value: str) -> str:
+        if value.count("'") % 2:
+            raise ValueError(f"has an unterminated string literal; got {value!r}")
+        names = {word for word in _IDENTIFIER.findall(_QUOTED.sub("''", value)) if word.lower() not in _ROW_FILTER_KEYWORDS}
+        unknown = sorted(names - set(ROW_FILTER_COLUMNS))
+        if unknown:
+            raise ValueError(
+                f"may compare only the curated columns {', '.join(ROW_FILTER_COLUMNS)} (Lake Formation row "
+                f"filters cannot use timestamps or maps); got {', '.join(unknown)} in {value!r}"
+            )
+        return value
+
+
+class GovernanceConfig(StrictModel):
+    """Lake Formation over the raw and curated zones (stacks/lake_permissions.py)."""
+
+    #: ``true`` registers the zones in hybrid access mode and keeps IAMAllowedPrincipals on the
+    #: databases (IAM policies keep working next to Lake Formation grants); ``false``: Lake
+    #: Formation alone decides, and IAMAllowedPrincipals is revoked.
+    hybrid_access: bool
+    #: Curated columns that no analyst persona may select (column-level security).
+    sensitive_columns: tuple[Literal[CURATED_COLUMN_NAMES], ...] = ()  # type: ignore[valid-type]
+    analyst: PersonaConfig = PersonaConfig()
+    restricted_analyst: RestrictedAnalystConfig
+
+    @field_validator("sensitive_columns")
+    @classmethod
+    def _unique_and_not_all(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(values)) != len(values):
+            raise ValueError(f"lists a column twice; got {list(values)}")
+        if set(values) == set(CURATED_COLUMN_NAMES):
+            raise ValueError("would hide every column of the curated table from the analysts")
+        return values
+
+
 class EnvironmentConfig(StrictModel):
     """Everything that differs between dev, staging and prod."""
 
@@ -446,6 +577,8 @@ class EnvironmentConfig(StrictModel):
     network: NetworkConfig
     redshift: RedshiftConfig
     emr: EmrConfig
+    search: SearchConfig
+    governance: GovernanceConfig
 
     @model_validator(mode="after")
     def _account_and_region_together(self) -> EnvironmentConfig:
@@ -513,6 +646,44 @@ class EnvironmentConfig(StrictModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _search_nodes_spread_over_the_zones(self) -> EnvironmentConfig:
+        zones, search = self.network.availability_zones, self.search
+        if search.data_nodes % zones:
+            raise ValueError(
+                f"search.data_nodes ({search.data_nodes}) must be a multiple of network.availability_zones "
+                f"({zones}): the domain spreads its data nodes evenly over the VPC's zones"
+            )
+        if search.multi_az_with_standby and zones != 3:
+            raise ValueError(
+                f"search.multi_az_with_standby needs network.availability_zones 3; got {zones}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_search_is_highly_available(self) -> EnvironmentConfig:
+        search = self.search
+        if self.name == PRODUCTION_ENVIRONMENT and not (search.multi_az_with_standby and search.master_nodes >= 3):
+            raise ValueError(
+                f"search must be highly available in {PRODUCTION_ENVIRONMENT}: multi_az_with_standby true and "
+                f"master_nodes 3 or 5; got multi_az_with_standby={search.multi_az_with_standby}, "
+                f"master_nodes={search.master_nodes}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _persona_roles_in_this_account(self) -> EnvironmentConfig:
+        if self.account is None:
+            return self
+        governance = self.governance
+        for persona in ("analyst", "restricted_analyst"):
+            arn = getattr(governance, persona).role_arn
+            if arn is not None and arn.split(":")[4] != self.account:
+                raise ValueError(
+                    f"governance.{persona}.role_arn must be a role of the environment's account {self.account}; got {arn!r}"
+                )
+        return self
+
     @property
     def is_environment_agnostic(self) -> bool:
         return self.account is None
@@ -546,8 +717,19 @@ class BaselineConfig(StrictModel):
 
     owner: TagValue
     cost_centre: TagValue
+    #: IAM role names (in the deploying account) made Lake Formation data lake administrators,
+    #: next to the CDK bootstrap's CloudFormation execution role. Names, not ARNs: the baseline
+    #: template is the same for every account it is deployed to.
+    lake_formation_admin_roles: tuple[Annotated[str, Field(pattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$")], ...] = ()
 
     _valid_owner = field_validator("owner", "cost_centre")(_check_tag_value)
+
+    @field_validator("lake_formation_admin_roles")
+    @classmethod
+    def _unique_roles(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(values)) != len(values):
+            raise ValueError(f"lists a role twice; got {list(values)}")
+        return values
 
 
 class ProjectConfig(StrictModel):

@@ -6,6 +6,7 @@ from stacks.emr_stack import EmrStack
 from stacks.foundation_stack import FoundationStack
 from stacks.ingestion_stack import IngestionStack
 from stacks.network_stack import NetworkStack
+from stacks.search_stack import SearchStack
 from stacks.warehouse_stack import WarehouseStack
 
-__all__ = ["AccountBaselineStack", "CatalogStack", "EmrStack", "FoundationStack", "IngestionStack", "NetworkStack", "WarehouseStack"]
+__all__ = ["AccountBaselineStack", "CatalogStack", "EmrStack", "FoundationStack", "IngestionStack", "NetworkStack", "SearchStack", "WarehouseStack"]

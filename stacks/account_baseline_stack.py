@@ -7,22 +7,44 @@ environment, so deploying it from any environment's app yields the same stack.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct
 
-from constructs_lib import DataCatalogEncryption
+from constructs_lib import DataCatalogEncryption, DataLakeSettings
 
 
 class AccountBaselineStack(cdk.Stack):
-    """Glue Data Catalog encryption (Lake Formation data lake settings join it later)."""
+    """Glue Data Catalog encryption and the Lake Formation data lake settings.
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    Attributes: ``catalog_encryption`` (DataCatalogEncryption), ``lake_settings`` (DataLakeSettings:
+    the CDK bootstrap's CloudFormation execution role and ``lake_formation_admin_roles`` are the data
+    lake administrators; new databases and tables get no IAMAllowedPrincipals permissions).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        lake_formation_admin_roles: Sequence[str],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         # Always retained: deleting the catalog key would make every catalog entry unreadable.
         self.catalog_encryption = DataCatalogEncryption(
             self, "CatalogEncryption", key_removal_policy=cdk.RemovalPolicy.RETAIN
+        )
+        # Role names, not ARNs: the same template serves every account it is deployed to.
+        self.lake_settings = DataLakeSettings(
+            self,
+            "LakeFormation",
+            admin_arns=[
+                self.format_arn(service="iam", region="", resource="role", resource_name=name)
+                for name in lake_formation_admin_roles
+            ],
         )
         cdk.CfnOutput(
             self,

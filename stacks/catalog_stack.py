@@ -12,10 +12,18 @@ catalog key). The workflow runs on the configured schedule:
 A failed step alerts the alarm topic. Athena has two workgroups: ``analysts`` (results in the
 query-results bucket) and ``reports`` (results in the analytics bucket), both encrypted with
 the lake's key.
+
+Lake Formation governs both zones (the data lake settings, with this deployment's role as an
+admin, live in the account baseline, which is deployed first): the raw and curated ``telemetry/``
+prefixes are registered before the databases are created, the grants of the principals this stack
+owns (crawlers, the analyst personas, the revocation function) come after the databases and tables
+they name, and where Lake Formation governs alone (``hybrid_access`` off) IAMAllowedPrincipals is
+revoked on both databases. Every grant is a row of ``stacks.lake_permissions``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +39,18 @@ from constructs_lib import (
     AthenaWorkgroup,
     EtlWorkflow,
     GlueSecurity,
+    IamAllowedPrincipalsRevocation,
     LakeCrawler,
+    LakeDataCellsFilter,
     LakeEtlJob,
+    LakeLocation,
+    RegisteredLocations,
     ResourceNamer,
+    disable_iam_allowed_principals_for_new_tables,
 )
 from stacks.acknowledgments import acknowledge_catalog_findings
+from stacks.lake_governance import GovernanceSettings, grant_persona, persona_role, serialize_lake_grants
+from stacks.lake_permissions import GrantRow
 from stacks.log_retention import retention_days
 from stacks.telemetry_tables import (
     CURATED_COLUMNS,
@@ -57,7 +72,11 @@ class CatalogStack(cdk.Stack):
     """Attributes: ``raw_database``, ``curated_database`` and their plain names
     ``raw_database_name``, ``curated_database_name`` (for SQL that other stacks write),
     ``curated_table``, ``security``,
-    ``raw_crawler``, ``curated_crawler``, ``job``, ``workflow``, ``analysts``, ``reports``."""
+    ``raw_crawler``, ``curated_crawler``, ``job``, ``workflow``, ``analysts``, ``reports``;
+    governance: ``lake_locations`` (RegisteredLocations), ``zone_locations`` (zone -> LakeLocation),
+    ``revocation`` (IamAllowedPrincipalsRevocation of both databases; ``None`` in hybrid access mode),
+    ``restricted_rows`` (the data cells filter), ``analyst_role``, ``restricted_analyst_role`` and
+    ``lake_permissions`` (persona -> LakePermissions)."""
 
     def __init__(
         self,
@@ -82,6 +101,8 @@ class CatalogStack(cdk.Stack):
         job_max_retries: int,
         analysts_bytes_scanned_cutoff_mb: int,
         reports_bytes_scanned_cutoff_mb: int,
+        governance: GovernanceSettings,
+        lake_grants: Sequence[GrantRow],
         log_retention_days: int,
         removal_policy: cdk.RemovalPolicy,
         **kwargs: Any,
@@ -89,6 +110,7 @@ class CatalogStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.raw_bucket = raw_bucket
         self.curated_bucket = curated_bucket
+        self.query_results_bucket = query_results_bucket
         self.raw_database_name = namer.sql_name("raw")
         self.curated_database_name = namer.sql_name("curated")
         self.raw_database = glue.Database(
@@ -200,6 +222,8 @@ class CatalogStack(cdk.Stack):
             bytes_scanned_cutoff_per_query=reports_bytes_scanned_cutoff_mb * MEGABYTE,
         )
 
+        self._govern(namer, governance, lake_grants, data_key=data_key, catalog_key=catalog_key,
+                     log_retention_days=log_retention_days, removal_policy=removal_policy)
         acknowledge_catalog_findings(self)
 
         cdk.CfnOutput(self, "RawDatabaseName", value=self.raw_database.database_name)
@@ -207,3 +231,90 @@ class CatalogStack(cdk.Stack):
         cdk.CfnOutput(self, "WorkflowName", value=namer.name("raw-to-curated"))
         cdk.CfnOutput(self, "AnalystsWorkgroupName", value=self.analysts.workgroup_name)
         cdk.CfnOutput(self, "ReportsWorkgroupName", value=self.reports.workgroup_name)
+
+    def _govern(
+        self,
+        namer: ResourceNamer,
+        governance: GovernanceSettings,
+        grants: Sequence[GrantRow],
+        *,
+        data_key: kms.IKey,
+        catalog_key: kms.IKey,
+        log_retention_days: int,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> None:
+        """Lake Formation over both zones, in the order it needs: registration -> databases ->
+        tables and filter -> grants (and the revocation, which needs the databases)."""
+        self.zone_locations = {
+            "raw": LakeLocation(bucket=self.raw_bucket, prefix=RAW_PREFIX, key=data_key),
+            "curated": LakeLocation(bucket=self.curated_bucket, prefix=CURATED_PREFIX, key=data_key),
+        }
+        self.lake_locations = RegisteredLocations(
+            self, "LakeLocations", locations=list(self.zone_locations.values()), hybrid_access=governance.hybrid_access
+        )
+        databases = (self.raw_database, self.curated_database)
+        for database in databases:
+            database.node.add_dependency(self.lake_locations)
+
+        self.revocation: IamAllowedPrincipalsRevocation | None = None
+        if not governance.hybrid_access:
+            for database in databases:
+                disable_iam_allowed_principals_for_new_tables(database)
+            # By name, not reference (construct ids derive from the names): ``after`` makes each
+            # database's custom resource and grants wait for the database and its declared tables.
+            self.revocation = IamAllowedPrincipalsRevocation(
+                self, "Revocation",
+                database_names=[self.raw_database_name, self.curated_database_name],
+                key=self.security.key,
+                log_retention=retention_days(log_retention_days), removal_policy=removal_policy,
+                after={
+                    self.raw_database_name: [self.raw_database],
+                    self.curated_database_name: [self.curated_database, self.curated_table],
+                },
+            )
+
+        self.restricted_rows = LakeDataCellsFilter(
+            self, "RestrictedAnalystRows",
+            database_name=self.curated_database_name,
+            table_name=TABLE_NAME,
+            name=next(row.target for row in grants if row.kind == "filter"),
+            row_filter=governance.row_filter,
+            excluded_columns=governance.sensitive_columns,
+        )
+        self.restricted_rows.node.add_dependency(self.curated_table)
+
+        curated = [self.curated_database_name]
+        self.analyst_role = persona_role(
+            self, "AnalystRole", role_name=namer.name("analyst"), imported_arn=governance.analyst_role_arn,
+            description="Analyst persona: queries the curated zone in the analysts workgroup, minus sensitive columns",
+            workgroup=self.analysts, database_names=curated, catalog_key=catalog_key,
+        )
+        self.restricted_analyst_role = persona_role(
+            self, "RestrictedAnalystRole", role_name=namer.name("restricted-analyst"),
+            imported_arn=governance.restricted_analyst_role_arn,
+            description="Restricted analyst persona: queries only the curated rows its data cells filter selects",
+            workgroup=self.analysts, database_names=curated, catalog_key=catalog_key,
+        )
+
+        after = [self.lake_locations, *databases, self.curated_table]
+        principals = {
+            "raw-crawler": self.raw_crawler.role.role_arn,
+            "curated-crawler": self.curated_crawler.role.role_arn,
+            "raw-to-curated-job": self.job.role.role_arn,
+            "analyst": self.analyst_role.role_arn,
+            "restricted-analyst": self.restricted_analyst_role.role_arn,
+        }
+        self.lake_permissions = {}
+        for persona, principal_arn in principals.items():
+            permissions = grant_persona(
+                self, "".join(part.title() for part in persona.split("-")) + "LakePermissions",
+                persona=persona, principal_arn=principal_arn, grants=grants, after=after,
+                locations=self.zone_locations, filters={self.restricted_rows.name: self.restricted_rows},
+            )
+            if permissions is not None:
+                self.lake_permissions[persona] = permissions
+        serialize_lake_grants(self)
+        # A crawler creating or updating tables at a registered location needs its grants first.
+        for crawler, persona in ((self.raw_crawler, "raw-crawler"), (self.curated_crawler, "curated-crawler")):
+            crawler.crawler.node.add_dependency(self.lake_permissions[persona])
+

@@ -1,12 +1,13 @@
 """Per-environment EMR cluster: Spark and Hive over the lake, with the Glue catalog as metastore.
 
 Depends on the network (its VPC and one data subnet), the foundation (buckets, lake key, log
-bucket) and the account baseline (the catalog key). It names the Glue databases rather than
-referencing the catalog stack, so it neither waits for nor blocks the catalog, and it has no
-dependency on the warehouse: the two slow stacks deploy side by side.
+bucket), the account baseline (the catalog key) and the catalog (its Lake Formation grant names the
+curated database, which must exist first). It has no dependency on the warehouse: the two slow
+stacks deploy side by side.
 
 The instance role reads the raw and curated zones' telemetry, writes only under ``emr/`` of the
-analytics bucket, and reads (never writes) the raw and curated databases.
+analytics bucket, and reads (never writes) the raw and curated databases' catalog entries; Lake
+Formation lets it SELECT the curated tables only (``stacks.lake_permissions``, persona ``emr``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from constructs import Construct
 
 from constructs_lib import EmrCapacity, EmrCluster, EmrKerberos, LakeLocation, ResourceNamer
 from stacks.acknowledgments import acknowledge_emr_findings
+from stacks.lake_governance import grant_persona, serialize_lake_grants
+from stacks.lake_permissions import GrantRow
 from stacks.telemetry_tables import CURATED_PREFIX, RAW_PREFIX
 
 #: Where EMR writes its results in the analytics bucket, and its logs in the log bucket.
@@ -30,7 +33,8 @@ LOG_PREFIX = "emr-logs/"
 
 
 class EmrStack(cdk.Stack):
-    """Attributes: ``emr`` (EmrCluster) and the buckets it was given."""
+    """Attributes: ``emr`` (EmrCluster), ``lake_permissions`` (the instance role's Lake Formation
+    grants) and the buckets it was given."""
 
     def __init__(
         self,
@@ -54,6 +58,7 @@ class EmrStack(cdk.Stack):
         kerberos: EmrKerberos | None,
         key_pair_name: str | None,
         protect_cluster: bool,
+        lake_grants: Sequence[GrantRow],
         removal_policy: cdk.RemovalPolicy,
         **kwargs: Any,
     ) -> None:
@@ -89,6 +94,10 @@ class EmrStack(cdk.Stack):
             termination_protection=protect_cluster,
             removal_policy=removal_policy,
         )
+        self.lake_permissions = grant_persona(
+            self, "EmrLakePermissions", persona="emr", principal_arn=self.emr.instance_role.role_arn, grants=lake_grants
+        )
+        serialize_lake_grants(self)
         acknowledge_emr_findings(self)
 
         cdk.CfnOutput(self, "ClusterId", value=self.emr.cluster.ref)

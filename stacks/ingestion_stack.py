@@ -6,12 +6,10 @@ depends on it, so it can be redeployed on its own.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -19,22 +17,7 @@ from constructs import Construct
 from constructs_lib import IotTelemetryRule, RawZoneDelivery, TelemetryStream
 from stacks.acknowledgments import acknowledge_ingestion_findings
 from stacks.log_retention import retention_days
-
-#: The Lambda asset root: the transform package and the shared telemetry contract.
-LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
-TRANSFORM_HANDLER = "firehose_transform.handler.lambda_handler"
-#: The transform's asset is lambda_src/ (its handler imports telemetry_contract.py from there)
-#: minus what the function never runs: the other functions' packages are excluded so that a
-#: change to them neither bloats nor redeploys the transform.
-_OTHER_FUNCTIONS = ["redshift_sql"]
-_ASSET_EXCLUDES = [
-    "**/__pycache__", "**/*.pyc", "**/README.md", "**/requirements.txt", "**/.pytest_cache", "**/.hypothesis",
-    *_OTHER_FUNCTIONS,
-]
-#: AWS's account that publishes the Powertools for AWS Lambda layers in every commercial region.
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
-POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python314-x86_64"
-
+from stacks.transform_code import RAW_ZONE_HANDLER, powertools_layer, transform_code
 
 class IngestionStack(cdk.Stack):
     """Attributes: ``stream`` (TelemetryStream), ``iot`` (IotTelemetryRule), ``delivery`` (RawZoneDelivery)."""
@@ -91,9 +74,9 @@ class IngestionStack(cdk.Stack):
             source_stream=self.stream.stream,
             destination_bucket=raw_bucket,
             destination_key=raw_bucket_key,
-            transform_code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=_ASSET_EXCLUDES),
-            transform_handler=TRANSFORM_HANDLER,
-            transform_layers=[self._powertools_layer(powertools_layer_version)],
+            transform_code=transform_code(),
+            transform_handler=RAW_ZONE_HANDLER,
+            transform_layers=[powertools_layer(self, "PowertoolsLayer", powertools_layer_version)],
             transform_memory_mib=transform_memory_mib,
             transform_timeout=cdk.Duration.seconds(transform_timeout_seconds),
             log_key=self.stream.key,
@@ -113,13 +96,3 @@ class IngestionStack(cdk.Stack):
         cdk.CfnOutput(self, "TopicRuleName", value=self.iot.rule.topic_rule_name)
         cdk.CfnOutput(self, "DevicePolicyName", value=self.iot.device_policy.ref)
         cdk.CfnOutput(self, "TelemetryTopicFilter", value=f"{topic_prefix}/+/telemetry")
-
-    def _powertools_layer(self, version: int) -> lambda_.ILayerVersion:
-        arn = self.format_arn(
-            service="lambda",
-            account=POWERTOOLS_LAYER_ACCOUNT,
-            resource="layer",
-            resource_name=f"{POWERTOOLS_LAYER_NAME}:{version}",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)

@@ -1,4 +1,4 @@
-"""Per-environment network: the VPC that Redshift, EMR and OpenSearch run in.
+"""Per-environment network: the VPC that Redshift, EMR and OpenSearch (and Firehose's ENIs for it) run in.
 
 The data subnets have no route to the internet unless the config adds NAT gateways. Every AWS
 API the workloads call is reached through an endpoint of this stack; ``INTERFACE_ENDPOINTS``
@@ -38,7 +38,7 @@ INTERFACE_ENDPOINTS: dict[str, tuple[ec2.InterfaceVpcEndpointAwsService, str]] =
     ),
     "sts": (
         ec2.InterfaceVpcEndpointAwsService.STS,
-        "EMR nodes and functions that assume roles or call GetCallerIdentity",
+        "EMR nodes, and the OpenSearch security-roles function, which assumes the domain's master role",
     ),
 }
 

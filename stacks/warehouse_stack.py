@@ -12,6 +12,7 @@ the cluster's admin secret, once the Spectrum role may read the catalog and the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -23,6 +24,8 @@ from constructs import Construct
 
 from constructs_lib import LakeLocation, PauseResumeSchedule, RedshiftSql, RedshiftWarehouse, ResourceNamer, SnapshotCopy
 from stacks.acknowledgments import acknowledge_warehouse_findings
+from stacks.lake_governance import grant_persona, serialize_lake_grants
+from stacks.lake_permissions import GrantRow
 from stacks.log_retention import retention_days
 from stacks.spectrum_schema import create_statements, drop_statements
 from stacks.telemetry_tables import CURATED_PREFIX
@@ -32,8 +35,8 @@ AUDIT_LOG_PREFIX = "redshift-audit/"
 
 
 class WarehouseStack(cdk.Stack):
-    """Attributes: ``warehouse`` (RedshiftWarehouse), ``spectrum_schema`` (RedshiftSql) and the
-    buckets it was given."""
+    """Attributes: ``warehouse`` (RedshiftWarehouse), ``spectrum_schema`` (RedshiftSql),
+    ``lake_permissions`` (the Spectrum role's Lake Formation grants) and the buckets it was given."""
 
     def __init__(
         self,
@@ -60,6 +63,7 @@ class WarehouseStack(cdk.Stack):
         admin_secret_rotation_days: int,
         pause_resume: PauseResumeSchedule | None,
         spectrum_schema: str,
+        lake_grants: Sequence[GrantRow],
         log_retention_days: int,
         removal_policy: cdk.RemovalPolicy,
         **kwargs: Any,
@@ -92,6 +96,11 @@ class WarehouseStack(cdk.Stack):
             locations=[LakeLocation(bucket=curated_bucket, prefix=CURATED_PREFIX, key=data_key)],
             catalog_key=catalog_key,
         )
+        self.lake_permissions = grant_persona(
+            self, "SpectrumLakePermissions", persona="redshift-spectrum",
+            principal_arn=self.warehouse.spectrum_role.role_arn, grants=lake_grants,
+        )
+        serialize_lake_grants(self)
         self.spectrum_schema = RedshiftSql(
             self,
             "SpectrumSchema",
@@ -112,6 +121,9 @@ class WarehouseStack(cdk.Stack):
         # CREATE EXTERNAL SCHEMA checks the role against the catalog: its grants come first
         # (the role itself is referenced by the SQL already).
         self.spectrum_schema.node.add_dependency(self.warehouse.spectrum_role.node.find_child("DefaultPolicy"))
+        if self.lake_permissions is not None:
+            # Under Lake Formation, Redshift checks the role's DESCRIBE on the database too.
+            self.spectrum_schema.node.add_dependency(self.lake_permissions)
         acknowledge_warehouse_findings(self)
 
         cdk.CfnOutput(self, "ClusterIdentifier", value=self.warehouse.cluster_identifier)

@@ -6,7 +6,6 @@ in-process must pass it too, or it would test different templates than the ones 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,18 +13,14 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import cx_api
 
-from app import build_app
+from app import build_app, cli_context
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 
-def cdk_json_context() -> dict[str, Any]:
-    return dict(json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"])
-
-
 def app_context(env_name: str, **extra: Any) -> dict[str, Any]:
-    return {**cdk_json_context(), "env": env_name, **extra}
+    return cli_context(env_name, **extra)
 
 
 @dataclass

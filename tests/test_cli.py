@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.synth import ROOT, cdk_json_context
+from app import cli_context
+from tests.synth import ROOT
 
 CLI = ROOT / "node_modules" / ".bin" / "cdk"
 
@@ -52,13 +53,14 @@ def test_cdk_synth_prod_through_the_pinned_cli_needs_no_credentials(tmp_path: Pa
         "analytics-prod-foundation.template.json",
         "analytics-prod-ingestion.template.json",
         "analytics-prod-network.template.json",
+        "analytics-prod-search.template.json",
         "analytics-prod-warehouse.template.json",
     ]
 
 
 def test_an_unknown_environment_fails_synth_and_names_the_allowed_ones(tmp_path: Path) -> None:
     env = credential_free_environment(tmp_path)
-    env["CDK_CONTEXT_JSON"] = json.dumps({**cdk_json_context(), "env": "qa"})
+    env["CDK_CONTEXT_JSON"] = json.dumps(cli_context("qa"))
     env["CDK_OUTDIR"] = str(tmp_path / "cdk.out")
     result = subprocess.run(
         [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False

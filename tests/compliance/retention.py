@@ -4,26 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-#: Resource types whose deletion or replacement loses data or makes data unreadable.
-STATEFUL_TYPES = frozenset(
-    {
-        "AWS::S3::Bucket",
-        "AWS::KMS::Key",
-        "AWS::Kinesis::Stream",
-        "AWS::Logs::LogGroup",
-        "AWS::SecretsManager::Secret",
-        "AWS::Redshift::Cluster",
-        "AWS::OpenSearchService::Domain",
-        "AWS::EMR::Cluster",
-        "AWS::DynamoDB::Table",
-        "AWS::RDS::DBCluster",
-        "AWS::RDS::DBInstance",
-        "AWS::SQS::Queue",
-        "AWS::Glue::Database",
-        "AWS::Glue::Table",
-    }
-)
-KEEPING_POLICIES = frozenset({"Retain", "Snapshot", "RetainExceptOnCreate"})
+from tools.stateful_resources import KEEPING_POLICIES, STATEFUL_TYPES
+
+__all__ = ["KEEPING_POLICIES", "STATEFUL_TYPES", "unretained_stateful_resources"]
 
 
 def unretained_stateful_resources(template: dict[str, Any]) -> list[str]:

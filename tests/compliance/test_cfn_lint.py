@@ -21,7 +21,10 @@ IGNORED_ONLY_ON = {
         "CustomS3AutoDeleteObjectsCustomResourceProviderHandler",
         "CustomVpcRestrictDefaultSGCustomResourceProviderHandler",
         "DeliveryTransform",
+        "ToSearchTransform",
         "SpectrumSchemaFunction",
+        "RevocationFunction",
+        "SearchRolesFunction",
     ),
     "W7001": ("awscdkawskinesisfirehoseCidrBlocks",),
 }
@@ -54,7 +57,7 @@ def all_templates(synthesised) -> list[Path]:
 
 def test_every_template_of_every_environment_is_clean(synthesised) -> None:
     templates = all_templates(synthesised)
-    assert len(templates) == 7 * len(ENVIRONMENTS)
+    assert len(templates) == 8 * len(ENVIRONMENTS)
     matches = run_cfn_lint(templates)
     assert [
         f"{m['Rule']['Id']} {m['Filename']}:{m['Location']['Start']['LineNumber']} {m['Message']}" for m in matches

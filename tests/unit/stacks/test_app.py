@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from config import load_config
-from tests.synth import synthesise
 
 #: Types of the account-level singletons: only the account baseline may create them.
 ACCOUNT_SINGLETONS = {
@@ -27,6 +26,7 @@ TAGGABLE_TYPES = {
     "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::SecurityGroup", "AWS::EC2::FlowLog",
     "AWS::Redshift::Cluster", "AWS::Redshift::ClusterParameterGroup", "AWS::Redshift::ClusterSubnetGroup",
     "AWS::SecretsManager::Secret", "AWS::EMR::Cluster",
+    "AWS::OpenSearchService::Domain",
 }
 
 
@@ -44,6 +44,7 @@ def test_each_environment_has_the_baseline_and_its_foundation(each_environment) 
         f"analytics-{env}-foundation",
         f"analytics-{env}-ingestion",
         f"analytics-{env}-network",
+        f"analytics-{env}-search",
         f"analytics-{env}-warehouse",
     ]
 
@@ -66,13 +67,18 @@ def _reaches(graph: dict[str, set[str]], start: str, target: str) -> bool:
 
 
 def test_slow_stacks_deploy_side_by_side_in_a_shallow_graph(each_environment) -> None:
-    """Redshift and EMR (and later OpenSearch) take 10-30 minutes each: neither may wait for the other."""
+    """Redshift (about 10 minutes), EMR (about 10) and OpenSearch (15 to 30) never wait for each other."""
     env = each_environment.env_name
     graph = _stack_dependencies(each_environment)
-    warehouse, emr = f"analytics-{env}-warehouse", f"analytics-{env}-emr"
-    assert not _reaches(graph, warehouse, emr) and not _reaches(graph, emr, warehouse)
-    assert graph[warehouse] == {f"analytics-{env}-{s}" for s in ("catalog", "foundation", "network")} | {"analytics-account-baseline"}
-    assert graph[emr] == {f"analytics-{env}-{s}" for s in ("foundation", "network")} | {"analytics-account-baseline"}
+    slow = [f"analytics-{env}-{s}" for s in ("warehouse", "emr", "search")]
+    for one in slow:
+        for other in slow:
+            assert one == other or not _reaches(graph, one, other), (one, other)
+    baseline = {"analytics-account-baseline"}
+    assert graph[slow[0]] == {f"analytics-{env}-{s}" for s in ("catalog", "foundation", "network")} | baseline
+    assert graph[slow[1]] == {f"analytics-{env}-{s}" for s in ("catalog", "foundation", "network")} | baseline
+    assert graph[slow[2]] == {f"analytics-{env}-{s}" for s in ("ingestion", "foundation", "network")}
+    assert graph[f"analytics-{env}-catalog"] == {f"analytics-{env}-foundation"} | baseline
     assert graph[f"analytics-{env}-network"] == set()
     assert max(_depth(graph, name) for name in graph) == 3
 
@@ -119,6 +125,7 @@ def test_every_taggable_resource_carries_the_environment_tags(synthesised, env_n
     assert checked[f"analytics-{env_name}-network"] >= 6
     assert checked[f"analytics-{env_name}-warehouse"] >= 8
     assert checked[f"analytics-{env_name}-emr"] >= 5
+    assert checked[f"analytics-{env_name}-search"] >= 15
 
 
 def test_baseline_is_tagged_from_the_project_not_an_environment(synthesised) -> None:
@@ -171,9 +178,38 @@ def test_dev_warns_that_it_destroys_its_data(synthesised) -> None:
     assert not any("removal_policy is DESTROY" in w for w in warnings("prod"))
 
 
-def test_synthesis_is_deterministic(synthesised, tmp_path: Path) -> None:
-    again = synthesise("prod", tmp_path)
-    assert again.templates() == synthesised("prod").templates()
+#: Tooling output, never deployed: the construct tree, the validation report, and each stack's
+#: metadata file, whose traces of the acknowledgments aws-cdk-lib makes itself contain the jsii
+#: kernel's per-process temporary directory.
+_NOT_DEPLOYED = ("tree.json", "validation-report.json", "cdk.out")
+
+
+def _assembly_files(outdir: Path) -> dict[str, bytes]:
+    """Every file a reviewer or a deployment reads: templates, asset manifests (with their hashes),
+    the manifest, and the staged asset directories' contents."""
+    return {
+        str(path.relative_to(outdir)): path.read_bytes()
+        for path in sorted(outdir.rglob("*"))
+        if path.is_file() and path.name not in _NOT_DEPLOYED and not path.name.endswith(".metadata.json")
+    }
+
+
+def test_synthesis_is_byte_for_byte_deterministic(synthesised, tmp_path: Path) -> None:
+    """The same commit synthesised again, in a fresh process with another hash seed, writes the same
+    bytes: templates, asset hashes and staged assets included."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.synth import ROOT
+
+    script = "import sys; from pathlib import Path; from tests.synth import synthesise; synthesise('prod', Path(sys.argv[1]))"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, env=env, check=True, capture_output=True)
+    first, second = _assembly_files(synthesised("prod").outdir), _assembly_files(tmp_path)
+    assert sorted(first) == sorted(second)
+    assert any(name.endswith(".assets.json") for name in first) and any(name.startswith("asset.") for name in first)
+    assert [name for name in first if first[name] != second[name]] == []
 
 
 def test_environment_agnostic_by_default_and_pinned_when_configured(synthesised) -> None:

@@ -18,6 +18,7 @@ from glue_scripts import raw_to_curated
 from stacks import CatalogStack
 from stacks.telemetry_tables import CURATED_COLUMNS, PARTITION_KEYS
 from tests.synth import ENVIRONMENTS
+from tests.unit.stacks.governance_helpers import HYBRID_GOVERNANCE, hybrid_grants
 from tests.unit.stacks.templates import only, resources
 
 
@@ -250,6 +251,7 @@ def test_settings_the_shipped_environments_share_still_reach_the_template() -> N
         recrawl_behavior="crawl_everything", update_behavior="update_in_database", delete_behavior="deprecate_in_database",
         worker_type="G.2X", number_of_workers=7, job_timeout_minutes=33, job_max_retries=3,
         analysts_bytes_scanned_cutoff_mb=11, reports_bytes_scanned_cutoff_mb=12,
+        governance=HYBRID_GOVERNANCE, lake_grants=hybrid_grants(ResourceNamer(project="team", stage="qa")),
         log_retention_days=30, removal_policy=cdk.RemovalPolicy.DESTROY,
     )
     template = Template.from_stack(stack).to_json()

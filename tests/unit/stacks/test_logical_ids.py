@@ -1,5 +1,7 @@
 """Logical ids of stateful resources are a contract: a changed id replaces the resource and
-loses its data. A rename that changes one of these must be deliberate (and migrated)."""
+loses its data. Every stateful resource of every stack is pinned here (the test fails on one that
+is not listed, as well as on one that changed), so a rename that changes one must be deliberate (and
+migrated); `make diff` flags the same change in review."""
 
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ PINNED = {
         "RawToCuratedContinuousLogs10440D72": "AWS::Logs::LogGroup",
         "WorkflowDeadLetterKeyCB93486F": "AWS::KMS::Key",
         "WorkflowDeadLetterQueue373720EB": "AWS::SQS::Queue",
+        "RevocationLogGroupF1877336": "AWS::Logs::LogGroup",
+        "RevocationDeadLetterQueue57648942": "AWS::SQS::Queue",
     },
     "analytics-{env}-network": {
         "NetworkFlowLogKeyF785E5F9": "AWS::KMS::Key",
@@ -50,6 +54,18 @@ PINNED = {
     },
     "analytics-{env}-emr": {
         "EmrClusterA5064A8E": "AWS::EMR::Cluster",
+    },
+    "analytics-{env}-search": {
+        "SearchKey7A8E5EE4": "AWS::KMS::Key",
+        "SearchDomain62FD613E": "AWS::OpenSearchService::Domain",
+        "SearchSlowSearchLogs16E0407F": "AWS::Logs::LogGroup",
+        "SearchSlowIndexLogs2BFF44D6": "AWS::Logs::LogGroup",
+        "SearchApplicationLogsBEFD87C3": "AWS::Logs::LogGroup",
+        "SearchAuditLogsF1B55D26": "AWS::Logs::LogGroup",
+        "ToSearchTransformLogGroup474DD3A8": "AWS::Logs::LogGroup",
+        "ToSearchDeliveryLogGroup38DA955C": "AWS::Logs::LogGroup",
+        "SearchRolesLogGroup5CAFBF52": "AWS::Logs::LogGroup",
+        "SearchRolesDeadLetterQueueD1BAE5F8": "AWS::SQS::Queue",
     },
 }
 #: Present only where the environment has alarm subscribers.
