@@ -16,7 +16,7 @@ APP_STAMP := $(VENV)/.app-requirements
 DEV_STAMP := $(VENV)/.dev-requirements
 CLI_STAMP := node_modules/.installed
 
-.PHONY: help install install-dev synth synth-all test lint bench diff deploy clean
+.PHONY: help install install-dev synth synth-all test lint bench docs snapshots diff diff-deployed deploy clean
 
 help: ## List every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -51,15 +51,31 @@ synth-all: install ## Synthesise dev, staging and prod, one after the other
 test: install-dev ## Run the whole test suite (every gate: cdk-nag, cfn-lint, retention, units)
 	$(PY) -m pytest
 
-lint: install-dev synth ## cfn-lint the templates of ENV (the test suite lints every environment)
-	cfn-lint --config-file .cfnlintrc.yaml -- cdk.out/*.template.json
+lint: install-dev ## cfn-lint the templates of ENV (the test suite lints every environment)
+	cdk synth --quiet -c env=$(ENV) --output cdk.out/$(ENV)
+	cfn-lint --config-file .cfnlintrc.yaml -- cdk.out/$(ENV)/*.template.json
 
 bench: install-dev ## Synth time, transform throughput, and the Glue job on 30 days of telemetry; writes benchmarks/results/
 	$(PY) -m benchmarks.synth_time
 	$(PY) -m benchmarks.transform_throughput
 	$(PY) -m benchmarks.curation_job
 
-diff: install ## cdk diff of ENV against the deployed stacks (needs AWS credentials)
+docs: install ## Regenerate the README's generated sections (Lake Formation grants, architecture diagram) from the code
+	$(PY) -m tools.generate_docs
+
+snapshots: install-dev ## Rewrite the template snapshots after an intended template change (commit them with it)
+	$(PY) -m pytest tests/unit/stacks/test_template_snapshots.py --snapshot-update -q
+
+# make diff [BASE=<git ref>] [ALLOW_DESTRUCTIVE=1] [DIFF_ENVS=dev,prod]: tools/template_diff.py.
+# BASE empty: origin/main, or HEAD~1 where there is no origin/main. No AWS credentials needed.
+BASE ?=
+ALLOW_DESTRUCTIVE ?=
+DIFF_ENVS ?=
+
+diff: install ## Template diff of every environment, BASE (default origin/main) vs the working tree, into cdk.out/diff/; fails on an unacknowledged destructive change (ALLOW_DESTRUCTIVE=1 to go ahead)
+	$(PY) tools/template_diff.py $(if $(BASE),--base $(BASE)) $(if $(DIFF_ENVS),--env $(DIFF_ENVS)) $(if $(filter 1 true yes,$(ALLOW_DESTRUCTIVE)),--allow-destructive)
+
+diff-deployed: install ## cdk diff of ENV against the deployed stacks (needs AWS credentials)
 	cdk diff -c env=$(ENV)
 
 deploy: install ## cdk deploy --all of ENV (needs AWS credentials; deploys the account baseline too)

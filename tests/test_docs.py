@@ -35,10 +35,40 @@ def test_readme_gives_the_two_fresh_machine_commands() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-@pytest.mark.parametrize("stack", ["foundation", "ingestion", "catalog", "network", "warehouse", "emr"])
+@pytest.mark.parametrize("stack", ["foundation", "ingestion", "catalog", "network", "warehouse", "emr", "search"])
 def test_readme_acknowledgment_counts_match_the_pinned_ones(stack: str) -> None:
     row = re.search(rf"^\| {stack} \| (\d+) \| (\d+) \| (\d+) \|", README, flags=re.M)
     assert row, f"the {stack} row of the acknowledgment table is missing"
     documented = dict(zip(("dev", "staging", "prod"), map(int, row.groups())))
     pinned = {env: counts[f"analytics-{env}-{stack}"] for env, counts in EXPECTED_ACKNOWLEDGMENTS.items()}
     assert documented == pinned
+
+
+@pytest.fixture(scope="module")
+def sections(synthesised):
+    """The generated sections, the diagram drawn from the session's synthesis of its environment."""
+    from tools.generate_docs import DIAGRAM_ENVIRONMENT, SECTIONS, architecture_section
+
+    outdir = synthesised(DIAGRAM_ENVIRONMENT).outdir
+    return {**SECTIONS, "architecture": lambda: architecture_section(outdir)}
+
+
+def test_the_generated_readme_sections_are_current(sections) -> None:
+    from tools.generate_docs import stale_sections
+
+    assert stale_sections(README, sections) == [], "run `make docs`"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "section"),
+    [
+        ("| `emr` | database", "| `emr` | all databases", "lake-permissions"),
+        ("Kinesis stream<br/>", "Kinesis streams<br/>", "architecture"),
+    ],
+)
+def test_the_staleness_check_reports_an_edited_section(sections, old: str, new: str, section: str) -> None:
+    from tools.generate_docs import stale_sections
+
+    edited = README.replace(old, new, 1)
+    assert edited != README
+    assert stale_sections(edited, sections) == [section]
