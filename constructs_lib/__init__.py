@@ -36,7 +36,7 @@ from constructs_lib.naming import ResourceNamer
 from constructs_lib.raw_zone_delivery import RawZoneDelivery
 from constructs_lib.redshift_sql import RedshiftSql
 from constructs_lib.redshift_warehouse import PauseResumeSchedule, RedshiftWarehouse, SnapshotCopy
-from constructs_lib.removal import DATA_DESTROYED_WARNING_ID, apply_data_removal_policy
+from constructs_lib.removal import DATA_DESTROYED_WARNING_ID, apply_data_removal_policy, check_data_removal_policy
 from constructs_lib.search_delivery import StreamToSearchDelivery
 from constructs_lib.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
 from constructs_lib.search_security import SearchRole, SearchSecurityRoles
@@ -45,17 +45,17 @@ from constructs_lib.telemetry_stream import TelemetryStream
 __version__ = "0.5.0"
 
 __all__ = [
-    "DATA_DESTROYED_WARNING_ID",
-    "DEFAULT_ENGINE_VERSION",
-    "EMR_MANAGED_POLICY_TAG",
     "AlarmTopic",
     "AthenaWorkgroup",
+    "DATA_DESTROYED_WARNING_ID",
+    "DEFAULT_ENGINE_VERSION",
     "DataCatalogEncryption",
     "DataCellsFilterGrant",
     "DataLakeSettings",
-    "DatabaseGrant",
     "DataLakeStorage",
     "DataNetwork",
+    "DatabaseGrant",
+    "EMR_MANAGED_POLICY_TAG",
     "EmrCapacity",
     "EmrCluster",
     "EmrKerberos",
@@ -66,8 +66,8 @@ __all__ = [
     "LakeCrawler",
     "LakeDataCellsFilter",
     "LakeEtlJob",
-    "LakeLocation",
     "LakeLifecyclePolicy",
+    "LakeLocation",
     "LakePermissions",
     "LocationGrant",
     "NamedQuery",
@@ -87,6 +87,8 @@ __all__ = [
     "TelemetryStream",
     "__version__",
     "allow_cloudwatch_logs",
+    "apply_data_removal_policy",
+    "check_data_removal_policy",
     "dead_letter_queue",
     "disable_iam_allowed_principals_for_new_tables",
     "encrypted_log_group",
@@ -94,6 +96,5 @@ __all__ = [
     "grant_prefix_read",
     "grant_prefix_write",
     "notify",
-    "apply_data_removal_policy",
     "rotating_key",
 ]

@@ -38,6 +38,7 @@ from constructs import Construct
 
 from constructs_lib.dead_letters import dead_letter_queue
 from constructs_lib.encryption import rotating_key
+from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 #: The two operations a publisher (or SNS writing to an encrypted queue) needs on the key.
 KEY_USE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
@@ -58,6 +59,8 @@ class AlarmTopic(Construct):
         existing_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        check_data_removal_policy(removal_policy, owner="AlarmTopic")
+        apply_data_removal_policy(self, removal_policy, what="the alarm topic's key and dead-letter queue")
         if existing_topic is not None and existing_key is not None:
             raise ValueError(
                 "AlarmTopic: pass existing_topic or existing_key, not both (an existing topic "

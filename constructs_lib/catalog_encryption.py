@@ -18,6 +18,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from constructs_lib.encryption import rotating_key
+from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 
 class DataCatalogEncryption(Construct):
@@ -32,6 +33,8 @@ class DataCatalogEncryption(Construct):
         key_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
+        check_data_removal_policy(key_removal_policy, owner="DataCatalogEncryption")
+        apply_data_removal_policy(self, key_removal_policy, what="the Data Catalog key (without it no catalog entry can be read)")
         if existing_key is None:
             self.key: kms.IKey = rotating_key(
                 self,

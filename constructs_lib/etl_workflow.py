@@ -32,6 +32,7 @@ from constructs import Construct
 from constructs_lib.dead_letters import dead_letter_queue
 from constructs_lib.encryption import rotating_key
 from constructs_lib.monitoring import notify
+from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 Step = Union[glue.CfnCrawler, glue.IJob]  # noqa: UP007 - jsii interfaces do not support "|"
 
@@ -68,6 +69,8 @@ class EtlWorkflow(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
+        check_data_removal_policy(removal_policy, owner="EtlWorkflow")
+        apply_data_removal_policy(self, removal_policy, what="the failure alerts' dead-letter queue and its key")
         if not steps:
             raise ValueError("EtlWorkflow: steps must name at least one crawler or job")
         self._removal_policy = removal_policy

@@ -22,6 +22,7 @@ from constructs import Construct
 
 from constructs_lib.encryption import rotating_key
 from constructs_lib.monitoring import allow_cloudwatch_logs
+from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 #: Glue creates the log groups of crawlers and jobs that use a security configuration itself,
 #: under names it derives from the role and the configuration, below these prefixes, and
@@ -42,6 +43,8 @@ class GlueSecurity(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
+        check_data_removal_policy(removal_policy, owner="GlueSecurity")
+        apply_data_removal_policy(self, removal_policy, what="the key of the Glue logs and bookmarks")
         self.key = rotating_key(
             self,
             "Key",

@@ -33,6 +33,7 @@ from aws_cdk import aws_iot_alpha as iot
 from constructs import Construct
 
 from constructs_lib.monitoring import encrypted_log_group, notify
+from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 #: One lowercase topic level, so that ``topic(2)`` is the device id. config/model.py and
 #: scripts/simulate_devices.py state the same rule (they may not import this library); a test
@@ -62,6 +63,8 @@ class IotTelemetryRule(Construct):
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        check_data_removal_policy(removal_policy, owner="IotTelemetryRule")
+        apply_data_removal_policy(self, removal_policy, what="the rule's error log group")
         if not TOPIC_PREFIX.fullmatch(topic_prefix):
             raise ValueError(
                 f"IotTelemetryRule: topic_prefix must match {TOPIC_PREFIX.pattern} (one topic level, "

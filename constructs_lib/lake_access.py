@@ -45,7 +45,8 @@ def check_prefix(prefix: str, *, owner: str) -> str:
 @dataclass(frozen=True)
 class LakeLocation:
     """One prefix of a lake bucket, and the key its objects are encrypted with (``None``: SSE-S3):
-    what a reader or writer is granted, in EmrCluster and RedshiftWarehouse."""
+    what a reader or writer is granted (EmrCluster, RedshiftWarehouse), and what Lake Formation
+    registers and grants access to (RegisteredLocations, LocationGrant)."""
 
     bucket: s3.IBucket
     prefix: str

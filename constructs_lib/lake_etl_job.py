@@ -25,6 +25,7 @@ from constructs import Construct
 from constructs_lib.glue_security import GlueSecurity
 from constructs_lib.lake_access import check_prefix, grant_prefix_read, grant_prefix_write
 from constructs_lib.monitoring import encrypted_log_group
+from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 #: Glue's own job arguments that this construct sets; callers may not override them.
 RESERVED_ARGUMENTS = frozenset(
@@ -67,6 +68,8 @@ class LakeEtlJob(Construct):
         description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        check_data_removal_policy(log_removal_policy, owner="LakeEtlJob")
+        apply_data_removal_policy(self, log_removal_policy, what="the job's continuous log group")
         check_prefix(source_prefix, owner="LakeEtlJob")
         if not target_prefixes:
             raise ValueError("LakeEtlJob: target_prefixes must name at least one prefix the job writes")

@@ -59,13 +59,13 @@ tables. It can be assumed only by Lambda for this one function (invoked by Cloud
 makes only the calls the handler makes; Lake Formation's IAM actions have no resource-level
 permissions, so the role's IAM policy cannot narrow them further.
 
-Fixed (as ``RedshiftSql``): the function answers CloudFormation itself, always; no asynchronous
-retries (failed invocations go to a KMS-encrypted dead-letter queue); one concurrent execution per
-database (CloudFormation sends the requests of several databases at the same time, and a throttled
-asynchronous request would wait in Lambda's queue, with growing back-off, while CloudFormation's
-service timeout runs); a KMS-encrypted log group with a retention; an encrypted environment; active
-X-Ray tracing; ARM64 and the newest Python runtime. It runs outside any VPC: it only calls the Lake
-Formation and Glue APIs.
+Fixed (as ``RedshiftSql``; both are built by ``constructs_lib.deploy_time_function``): the function
+answers CloudFormation itself, always; no asynchronous retries (failed invocations go to a
+KMS-encrypted dead-letter queue); one concurrent execution per database (CloudFormation sends the
+requests of several databases at the same time, and a throttled asynchronous request would wait in
+Lambda's queue, with growing back-off, while CloudFormation's service timeout runs); a KMS-encrypted
+log group with a retention; an encrypted environment; active X-Ray tracing; ARM64 and the newest
+Python runtime. It runs outside any VPC: it only calls the Lake Formation and Glue APIs.
 
 Tunable: timeout (1 to 15 minutes; a database with many tables needs two calls per table), log
 retention, removal policy (log group, dead-letter queue, own key), the key, ``restore_on_delete``.
@@ -74,43 +74,30 @@ retention, removal policy (log group, dead-letter queue, own key), the key, ``re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lakeformation as lakeformation
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from constructs_lib.dead_letters import dead_letter_queue
-from constructs_lib.encryption import rotating_key
+from constructs_lib.deploy_time_function import FUNCTIONS_DIR, check_timeout, deploy_time_function
 from constructs_lib.lake_access import glue_catalog_arns
 from constructs_lib.lake_formation_common import check_name, construct_id_of
-from constructs_lib.nag import INLINE_POLICY_RULES, LAMBDA_IN_VPC_RULES, nag_resource
+from constructs_lib.nag import LAMBDA_IN_VPC_RULES, acknowledge, nag_resource
 from constructs_lib.lake_formation_grants import DatabaseGrant, TableGrant, principal_permissions
-from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group
-from constructs_lib.firehose_processing import TRANSFORM_RUNTIME
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 OWNER = "IamAllowedPrincipalsRevocation"
 #: The handler's source: a self-contained folder shipped as package data (standard library and the
 #: runtime's boto3 only).
-HANDLER_DIR = Path(__file__).resolve().parent / "functions" / "lake_formation_revoke"
-HANDLER = "handler.lambda_handler"
-ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/README.md", "**/requirements.txt", "**/.pytest_cache"]
-FUNCTION_RUNTIME = TRANSFORM_RUNTIME
+HANDLER_DIR = FUNCTIONS_DIR / "lake_formation_revoke"
 RESOURCE_TYPE = "Custom::IamAllowedPrincipalsRevocation"
 IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
-MIN_TIMEOUT = cdk.Duration.minutes(1)
-MAX_TIMEOUT = cdk.Duration.minutes(15)
-#: How much longer than the function's timeout CloudFormation waits for an answer that never comes.
-SERVICE_TIMEOUT_MARGIN = cdk.Duration.minutes(5)
 #: Concurrent executions per database: every custom resource's request runs at once.
 CONCURRENCY_PER_DATABASE = 1
-MEMORY_MIB = 256
 LAKE_FORMATION_ACTIONS = (
     "lakeformation:GrantPermissions",
     "lakeformation:ListPermissions",
@@ -125,12 +112,6 @@ def database_key(database_name: str) -> str:
     return f"Database:{database_name}"
 
 
-_INLINE_POLICY_REASON = (
-    "The function role's permissions are the one policy CDK generates from this construct's explicit "
-    "statements, attached to this role only and scoped to the databases, key, queue and log group it needs. "
-    "A customer-managed policy would be a separately attachable object that could be reused on other "
-    "principals, which widens rather than narrows access."
-)
 _STAR_RESOURCE_REASON = (
     "Every '*' resource in this role's policy is an action without resource-level permissions: Lake "
     "Formation's GrantPermissions, RevokePermissions and ListPermissions (Lake Formation decides what the "
@@ -152,11 +133,6 @@ _NOT_IN_A_VPC = (
     "response URL; it reaches no database or private endpoint and handles no lake data. A VPC would add "
     "network interfaces and interface endpoints without reducing its exposure."
 )
-_NO_SECOND_FAILURE_TARGET = (
-    "Failed asynchronous invocations of this function already go to its KMS-encrypted dead-letter queue "
-    "(DeadLetterConfig), kept 14 days. An on-failure destination pointing at that queue would deliver every "
-    "failed CloudFormation request twice, and a second queue would split them across two places to watch."
-)
 
 
 def disable_iam_allowed_principals_for_new_tables(database: glue.Database | glue.CfnDatabase) -> glue.CfnDatabase:
@@ -174,12 +150,20 @@ def disable_iam_allowed_principals_for_new_tables(database: glue.Database | glue
     return cfn
 
 
-def _check_timeout(timeout: cdk.Duration) -> None:
-    seconds = timeout.to_seconds()
-    if not MIN_TIMEOUT.to_seconds() <= seconds <= MAX_TIMEOUT.to_seconds():
-        raise ValueError(
-            f"{OWNER}: timeout must be between 1 and 15 minutes (Lambda's limit); got {timeout.to_human_string()}"
-        )
+def _statements(per_database: Mapping[str, list[str]]) -> list[iam.PolicyStatement]:
+    """Lake Formation's grant calls, and read access to the catalog, the databases and their tables
+    (``per_database``: name -> ``glue_catalog_arns``)."""
+    catalog = next(iter(per_database.values()))[0]
+    return [
+        iam.PolicyStatement(
+            sid="GrantAndRevokeLakeFormationPermissions", actions=list(LAKE_FORMATION_ACTIONS), resources=["*"]
+        ),
+        iam.PolicyStatement(
+            sid="ReadTheDatabasesAndTheirTables",
+            actions=list(GLUE_ACTIONS),
+            resources=[catalog, *(arn for arns in per_database.values() for arn in arns[1:])],
+        ),
+    ]
 
 
 def _check_database_names(database_names: Sequence[str]) -> tuple[str, ...]:
@@ -252,26 +236,34 @@ class IamAllowedPrincipalsRevocation(Construct):
         super().__init__(scope, construct_id)
         self.database_names = _check_database_names(database_names)
         waits_for = _check_after(after, self.database_names)
-        _check_timeout(timeout)
+        check_timeout(timeout, owner=OWNER)
         check_data_removal_policy(removal_policy, owner=OWNER)
         if not isinstance(restore_on_delete, bool):
             raise ValueError(f"{OWNER}: restore_on_delete must be True or False; got {restore_on_delete!r}")
         self.restore_on_delete = restore_on_delete
-        self.key = key if key is not None else self._own_key(removal_policy)
-        self.log_group = encrypted_log_group(
-            self, "LogGroup", key=self.key, retention=log_retention, removal_policy=removal_policy
-        )
-        self.dead_letter_queue = dead_letter_queue(
+        per_database = {name: glue_catalog_arns(cdk.Stack.of(self), name) for name in self.database_names}
+        parts = deploy_time_function(
             self,
-            "DeadLetterQueue",
-            key=self.key,
+            owner=OWNER,
+            handler_dir=HANDLER_DIR,
+            description="Revokes (and on delete, if asked, restores) IAM_ALLOWED_PRINCIPALS on Glue databases (Custom::IamAllowedPrincipalsRevocation)",
+            role_description="IamAllowedPrincipalsRevocation: revoke (and restore) IAM_ALLOWED_PRINCIPALS on its Glue databases",
+            statements=_statements(per_database),
+            policy_scope="databases",
+            star_resource_reason=_STAR_RESOURCE_REASON,
+            timeout=timeout,
+            reserved_concurrency=CONCURRENCY_PER_DATABASE * len(self.database_names),
+            key=key,
+            log_retention=log_retention,
             removal_policy=removal_policy,
-            dead_letters_of="the IamAllowedPrincipalsRevocation function's asynchronous invocations (CloudFormation's custom resource requests)",
-            of_a_lambda_function=True,
         )
-        self.role = self._role()
-        self.function = self._function(timeout)
-        service_timeout = cdk.Duration.seconds(timeout.to_seconds() + SERVICE_TIMEOUT_MARGIN.to_seconds())
+        self.key, self.log_group, self.dead_letter_queue = parts.key, parts.log_group, parts.dead_letter_queue
+        self.role, self.function = parts.role, parts.function
+        for name, arns in per_database.items():
+            tables = nag_resource(self.role, arns[2])
+            if tables is not None:
+                acknowledge(self.role, _tables_reason(name), f"AwsSolutions-IAM5[Resource::{tables}]")
+        acknowledge(self.function, _NOT_IN_A_VPC, *LAMBDA_IN_VPC_RULES)  # it only calls AWS APIs
         self.resources: dict[str, cdk.CustomResource] = {}
         self.grants: dict[str, dict[str, lakeformation.CfnPrincipalPermissions]] = {}
         for name in self.database_names:
@@ -295,7 +287,7 @@ class IamAllowedPrincipalsRevocation(Construct):
                 "Resource",
                 service_token=self.function.function_arn,
                 resource_type=RESOURCE_TYPE,
-                service_timeout=service_timeout,
+                service_timeout=parts.service_timeout,
                 properties={
                     "CatalogId": cdk.Stack.of(self).account,
                     "DatabaseName": name,
@@ -311,85 +303,3 @@ class IamAllowedPrincipalsRevocation(Construct):
         apply_data_removal_policy(
             self, removal_policy, what="the revocation function's log group and dead-letter queue (and its own key)"
         )
-
-    def _own_key(self, removal_policy: cdk.RemovalPolicy) -> kms.Key:
-        key = rotating_key(
-            self,
-            "Key",
-            description="Encrypts the IamAllowedPrincipalsRevocation function's log group, environment and dead-letter queue",
-            removal_policy=removal_policy,
-        )
-        allow_cloudwatch_logs(key)
-        return key
-
-    def _role(self) -> iam.Role:
-        stack = cdk.Stack.of(self)
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="IamAllowedPrincipalsRevocation: revoke (and restore) IAM_ALLOWED_PRINCIPALS on its Glue databases",
-        )
-        self.log_group.grant_write(role)
-        per_database = {name: glue_catalog_arns(stack, name) for name in self.database_names}
-        catalog = next(iter(per_database.values()))[0]
-        catalog_arns = [catalog, *(arn for arns in per_database.values() for arn in arns[1:])]
-        for statement in (
-            iam.PolicyStatement(
-                sid="GrantAndRevokeLakeFormationPermissions",
-                actions=list(LAKE_FORMATION_ACTIONS),
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                sid="ReadTheDatabasesAndTheirTables", actions=list(GLUE_ACTIONS), resources=catalog_arns
-            ),
-            iam.PolicyStatement(
-                sid="UseKeyForDeadLetters",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[self.key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"sqs.{stack.region}.{stack.url_suffix}"}},
-            ),
-        ):
-            role.add_to_principal_policy(statement)
-        acknowledgments = [
-            cdk.Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=_STAR_RESOURCE_REASON),
-            *(cdk.Acknowledgment(id=rule_id, reason=_INLINE_POLICY_REASON) for rule_id in INLINE_POLICY_RULES),
-        ]
-        for name, arns in per_database.items():
-            tables = nag_resource(role, arns[2])
-            if tables is not None:
-                acknowledgments.append(
-                    cdk.Acknowledgment(id=f"AwsSolutions-IAM5[Resource::{tables}]", reason=_tables_reason(name))
-                )
-        cdk.Validations.of(role).acknowledge(*acknowledgments)
-        return role
-
-    def _function(self, timeout: cdk.Duration) -> lambda_.Function:
-        function = lambda_.Function(
-            self,
-            "Function",
-            description="Revokes (and on delete, if asked, restores) IAM_ALLOWED_PRINCIPALS on Glue databases (Custom::IamAllowedPrincipalsRevocation)",
-            runtime=FUNCTION_RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            code=lambda_.Code.from_asset(str(HANDLER_DIR), exclude=ASSET_EXCLUDES),
-            handler=HANDLER,
-            memory_size=MEMORY_MIB,
-            timeout=timeout,
-            role=self.role,
-            reserved_concurrent_executions=CONCURRENCY_PER_DATABASE * len(self.database_names),
-            # The handler answers every request itself; a retry would only follow an invocation that
-            # died after the watchdog had answered, and would act behind CloudFormation's back.
-            retry_attempts=0,
-            dead_letter_queue=self.dead_letter_queue,
-            environment_encryption=self.key,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            tracing=lambda_.Tracing.ACTIVE,
-        )
-        cdk.Validations.of(function).acknowledge(
-            cdk.Acknowledgment(id="Serverless-LambdaAsyncFailureDestination", reason=_NO_SECOND_FAILURE_TARGET),
-            *(cdk.Acknowledgment(id=rule_id, reason=_NOT_IN_A_VPC) for rule_id in LAMBDA_IN_VPC_RULES),
-        )
-        return function

@@ -48,6 +48,7 @@ from constructs_lib.firehose_processing import (
 )
 from constructs_lib.monitoring import encrypted_log_group, notify
 from constructs_lib.nag import acknowledge, nag_resource
+from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 
 #: The wildcard actions of aws-cdk-lib's S3 destination grant on the bucket and its key.
@@ -72,7 +73,7 @@ def partitioned_prefix(data_prefix: str, partition_keys: Sequence[str]) -> str:
 
 class RawZoneDelivery(Construct):
     """Attributes: ``delivery_stream``, ``destination_role`` (Firehose's role for the destination
-    and the transform), ``transform`` (the function), ``transform_log_group``,
+    and the transform), ``transform`` (the function), ``transform_role``, ``transform_log_group``,
     ``delivery_log_group``, ``alarms``."""
 
     def __init__(
@@ -104,6 +105,8 @@ class RawZoneDelivery(Construct):
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        check_data_removal_policy(removal_policy, owner="RawZoneDelivery")
+        apply_data_removal_policy(self, removal_policy, what="the transform and delivery log groups")
         if not data_prefix.endswith("/") or data_prefix.startswith("/"):
             raise ValueError(f"RawZoneDelivery: data_prefix must end with '/' and not start with one; got {data_prefix!r}")
         if not partition_keys:
@@ -128,6 +131,7 @@ class RawZoneDelivery(Construct):
         )
         self.transform_log_group = transform.log_group
         self.transform = transform.function
+        self.transform_role = transform.role
 
         # Firehose's S3 grant (CDK's read/write grant) includes s3:DeleteObject*, which would let
         # it delete object versions permanently; Firehose never deletes, so that is denied.

@@ -1,9 +1,11 @@
 """A second Firehose delivery stream: from a Kinesis stream into an OpenSearch domain in a VPC.
 
 Records are read from ``source_stream``, transformed by a Lambda function (the same kind of
-function RawZoneDelivery runs, :mod:`constructs_lib.firehose_processing`; give it the
-``firehose_transform.handler.document_handler`` entry point so that OpenSearch gets the same
-normalised readings as the raw zone, one document per record), and bulk-indexed into
+function RawZoneDelivery runs, :mod:`constructs_lib.firehose_processing`, with your code: the
+library ships no transform; the analytics app of this library's repository passes the same package
+as its raw-zone delivery, with an entry point that returns one JSON document per record and no S3
+partition keys, so that OpenSearch gets the same normalised readings as the raw zone), and
+bulk-indexed into
 ``<index_name>-YYYY-MM-DD`` (``index_rotation``) through ENIs that Firehose places in
 ``vpc_subnets``.
 

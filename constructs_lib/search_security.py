@@ -8,9 +8,10 @@ therefore refused every bulk request (``AuthFailure``, every document in the bac
 something maps it. CloudFormation has no resource for that; ``SearchSecurityRoles`` is one
 ``Custom::OpenSearchSecurityRoles`` resource answered by one small Python function of its own
 (``constructs_lib/functions/opensearch_security/handler.py``, which documents the request semantics;
-no Provider framework). On Create and Update it puts every role and its mapping through the security
-plugin's REST API (``_plugins/_security/api/roles`` and ``rolesmapping``), signed with the domain's
-FGAC master role; on Update it removes the roles no longer listed; on Delete it removes its roles.
+no Provider framework; built by ``constructs_lib.deploy_time_function``). On Create and Update it
+puts every role and its mapping through the security plugin's REST API
+(``_plugins/_security/api/roles`` and ``rolesmapping``), signed with the domain's FGAC master role;
+on Update it removes the roles no longer listed; on Delete it removes its roles.
 It refuses to overwrite a reserved role or one that anything but this stack wrote.
 
 Roles (:class:`SearchRole`): a name, the IAM role ARNs mapped to it, index patterns with index
@@ -58,38 +59,24 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.dead_letters import dead_letter_queue
-from constructs_lib.nag import INLINE_POLICY_RULES
-from constructs_lib.encryption import rotating_key
-from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group
-from constructs_lib.firehose_processing import TRANSFORM_RUNTIME
+from constructs_lib.deploy_time_function import FUNCTIONS_DIR, FunctionVpc, check_timeout, deploy_time_function
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.search_domain import HTTPS, SearchDomain
+from constructs_lib.search_domain import SearchDomain
 
 OWNER = "SearchSecurityRoles"
 #: The handler's source: a self-contained folder (standard library and the runtime's boto3) shipped
 #: as package data.
-HANDLER_DIR = Path(__file__).resolve().parent / "functions" / "opensearch_security"
-HANDLER = "handler.lambda_handler"
-ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/README.md", "**/requirements.txt", "**/.pytest_cache"]
-FUNCTION_RUNTIME = TRANSFORM_RUNTIME
+HANDLER_DIR = FUNCTIONS_DIR / "opensearch_security"
 RESOURCE_TYPE = "Custom::OpenSearchSecurityRoles"
-MIN_TIMEOUT = cdk.Duration.minutes(1)
-MAX_TIMEOUT = cdk.Duration.minutes(15)
-#: How much longer than the function's timeout CloudFormation waits for an answer that never comes.
-SERVICE_TIMEOUT_MARGIN = cdk.Duration.minutes(5)
 RESERVED_CONCURRENCY = 1
-MEMORY_MIB = 256
 MAX_ROLE_NAME_LENGTH = 64
 
 #: Per the Amazon Data Firehose developer guide (OpenSearch Service destination with fine-grained
@@ -132,22 +119,11 @@ _INDEX_PATTERN = re.compile(r"^[a-z0-9*][a-z0-9*._+-]*$")
 _ACTION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:/*.-]*$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
-_INLINE_POLICY_REASON = (
-    "The function role's permissions are the one policy CDK generates from this construct's explicit "
-    "statements, attached to this role only and scoped to the master role, key, queue and log group it "
-    "needs. A customer-managed policy would be a separately attachable object that could be reused on "
-    "other principals, which widens rather than narrows access."
-)
 _STAR_RESOURCE_REASON = (
     "Every '*' resource in this role's policy is an action without resource-level permissions: the EC2 "
     "network-interface actions Lambda needs to attach the function to its VPC subnets, and X-Ray's "
     "PutTraceSegments/PutTelemetryRecords for active tracing. Its only other power, sts:AssumeRole, names "
     "the domain's master role alone."
-)
-_NO_SECOND_FAILURE_TARGET = (
-    "Failed asynchronous invocations of this function already go to its KMS-encrypted dead-letter queue "
-    "(DeadLetterConfig), kept 14 days. An on-failure destination pointing at that queue would deliver every "
-    "failed CloudFormation request twice, and a second queue would split them across two places to watch."
 )
 
 
@@ -275,12 +251,6 @@ def _check_roles(roles: Sequence[SearchRole]) -> tuple[SearchRole, ...]:
     return checked
 
 
-def _check_timeout(timeout: cdk.Duration) -> None:
-    seconds = timeout.to_seconds()
-    if not MIN_TIMEOUT.to_seconds() <= seconds <= MAX_TIMEOUT.to_seconds():
-        raise ValueError(f"{OWNER}: timeout must be between 1 and 15 minutes (Lambda's limit); got {timeout.to_human_string()}")
-
-
 class SearchSecurityRoles(Construct):
     """``Custom::OpenSearchSecurityRoles`` on ``domain``: every role of ``roles`` and its mapping,
     written with the domain's FGAC master role (see the module docstring).
@@ -309,41 +279,46 @@ class SearchSecurityRoles(Construct):
             raise ValueError(f"{OWNER}: domain must be a SearchDomain (its master role signs the requests); got {domain!r}")
         self.roles = _check_roles(roles)
         self._check_unclaimed(domain)
-        _check_timeout(timeout)
+        check_timeout(timeout, owner=OWNER)
         check_data_removal_policy(removal_policy, owner=OWNER)
         self.domain = domain
 
-        self.key = key if key is not None else self._own_key(removal_policy)
-        self.log_group = encrypted_log_group(self, "LogGroup", key=self.key, retention=log_retention, removal_policy=removal_policy)
-        self.dead_letter_queue = dead_letter_queue(
+        parts = deploy_time_function(
             self,
-            "DeadLetterQueue",
-            key=self.key,
+            owner=OWNER,
+            handler_dir=HANDLER_DIR,
+            description="Writes OpenSearch security roles and role mappings with the domain's master role (Custom::OpenSearchSecurityRoles)",
+            role_description="SearchSecurityRoles: assume the OpenSearch domain's master role to map roles, and answer CloudFormation",
+            statements=[
+                iam.PolicyStatement(
+                    sid="AssumeTheDomainsMasterRole", actions=["sts:AssumeRole"], resources=[domain.master_role.role_arn]
+                )
+            ],
+            policy_scope="master role",
+            star_resource_reason=_STAR_RESOURCE_REASON,
+            timeout=timeout,
+            reserved_concurrency=RESERVED_CONCURRENCY,
+            key=key,
+            log_retention=log_retention,
             removal_policy=removal_policy,
-            dead_letters_of="the SearchSecurityRoles function's asynchronous invocations (CloudFormation's custom resource requests)",
-            of_a_lambda_function=True,
+            vpc=FunctionVpc(
+                vpc,
+                vpc_subnets,
+                group_description="SearchSecurityRoles function: HTTPS to the OpenSearch domain and to VPC endpoints only, no inbound",
+                egress_description="HTTPS to VPC endpoints (STS, S3 for the CloudFormation response)",
+            ),
+            # Regional STS, reached through the VPC's STS endpoint (the global endpoint is not).
+            environment={"AWS_STS_REGIONAL_ENDPOINTS": "regional"},
         )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="SearchSecurityRoles function: HTTPS to the OpenSearch domain and to VPC endpoints only, no inbound",
-            allow_all_outbound=False,
-        )
-        # Any address, because the S3 gateway endpoint serves S3's public ranges (CloudFormation's
-        # response URL); in isolated subnets the route tables lead only to the VPC's endpoints.
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "HTTPS to VPC endpoints (STS, S3 for the CloudFormation response)"
-        )
+        self.key, self.log_group, self.dead_letter_queue = parts.key, parts.log_group, parts.dead_letter_queue
+        self.security_group, self.role, self.function = parts.security_group, parts.role, parts.function
         domain.allow_https_from(self.security_group, "HTTPS between the SearchSecurityRoles function and the domain")
-        self.role = self._role()
-        self.function = self._function(vpc, vpc_subnets, timeout)
         self.resource = cdk.CustomResource(
             self,
             "Resource",
             service_token=self.function.function_arn,
             resource_type=RESOURCE_TYPE,
-            service_timeout=cdk.Duration.seconds(timeout.to_seconds() + SERVICE_TIMEOUT_MARGIN.to_seconds()),
+            service_timeout=parts.service_timeout,
             properties={
                 "Endpoint": domain.domain.domain_endpoint,
                 "MasterRoleArn": domain.master_role.role_arn,
@@ -369,90 +344,3 @@ class SearchSecurityRoles(Construct):
                 raise ValueError(
                     f"{OWNER}: roles {shared} are already written on this domain by {other.node.path}; got them again"
                 )
-
-    def _own_key(self, removal_policy: cdk.RemovalPolicy) -> kms.Key:
-        key = rotating_key(
-            self,
-            "Key",
-            description="Encrypts the SearchSecurityRoles function's log group, environment and dead-letter queue",
-            removal_policy=removal_policy,
-        )
-        allow_cloudwatch_logs(key)
-        return key
-
-    def _role(self) -> iam.Role:
-        stack = cdk.Stack.of(self)
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="SearchSecurityRoles: assume the OpenSearch domain's master role to map roles, and answer CloudFormation",
-        )
-        self.log_group.grant_write(role)
-        for statement in (
-            iam.PolicyStatement(
-                sid="AssumeTheDomainsMasterRole",
-                actions=["sts:AssumeRole"],
-                resources=[self.domain.master_role.role_arn],
-            ),
-            iam.PolicyStatement(
-                sid="UseKeyForDeadLetters",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[self.key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"sqs.{stack.region}.{stack.url_suffix}"}},
-            ),
-            iam.PolicyStatement(
-                sid="AttachToVpc",
-                actions=[
-                    "ec2:AssignPrivateIpAddresses",
-                    "ec2:CreateNetworkInterface",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSubnets",
-                    "ec2:UnassignPrivateIpAddresses",
-                ],
-                resources=["*"],
-            ),
-        ):
-            role.add_to_principal_policy(statement)
-        cdk.Validations.of(role).acknowledge(
-            cdk.Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=_STAR_RESOURCE_REASON),
-            *(cdk.Acknowledgment(id=rule_id, reason=_INLINE_POLICY_REASON) for rule_id in INLINE_POLICY_RULES),
-        )
-        return role
-
-    def _function(self, vpc: ec2.IVpc, vpc_subnets: ec2.SubnetSelection, timeout: cdk.Duration) -> lambda_.Function:
-        function = lambda_.Function(
-            self,
-            "Function",
-            description="Writes OpenSearch security roles and role mappings with the domain's master role (Custom::OpenSearchSecurityRoles)",
-            runtime=FUNCTION_RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            code=lambda_.Code.from_asset(str(HANDLER_DIR), exclude=ASSET_EXCLUDES),
-            handler=HANDLER,
-            memory_size=MEMORY_MIB,
-            timeout=timeout,
-            role=self.role,
-            vpc=vpc,
-            vpc_subnets=vpc_subnets,
-            security_groups=[self.security_group],
-            # Regional STS, reached through the VPC's STS endpoint (the global endpoint is not).
-            environment={"AWS_STS_REGIONAL_ENDPOINTS": "regional"},
-            environment_encryption=self.key,
-            reserved_concurrent_executions=RESERVED_CONCURRENCY,
-            # The handler answers every request itself; a retry would only follow an invocation that
-            # died after the watchdog had answered, and would act behind CloudFormation's back.
-            retry_attempts=0,
-            dead_letter_queue=self.dead_letter_queue,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            tracing=lambda_.Tracing.ACTIVE,
-        )
-        # retry_attempts=0 renders an EventInvokeConfig, which the Serverless pack wants to have an
-        # on-failure destination as well; the dead-letter queue already receives every failed invocation.
-        cdk.Validations.of(function).acknowledge(
-            cdk.Acknowledgment(id="Serverless-LambdaAsyncFailureDestination", reason=_NO_SECOND_FAILURE_TARGET)
-        )
-        return function

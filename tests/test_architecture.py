@@ -2,8 +2,10 @@
 
 constructs_lib is installed by other teams without this repository's app, so it must not
 import stacks, config or app; lambda functions and Glue transforms must not import the CDK.
-The library's own functions (constructs_lib/functions/<name>/) are each a Lambda asset on their
-own, so they may import only the standard library, the runtime's boto3 and their own folder.
+The library's own functions (constructs_lib/functions/<name>/) each become a Lambda asset of their
+folder and the modules of constructs_lib/functions/shared/ (copied next to handler.py at synthesis),
+so they may import only the standard library, the runtime's boto3, their own folder and the shared
+modules; the shared modules, only the standard library and each other.
 The examples stand for another team's app: they may use only the installed library.
 (The wheel itself is checked in tests/test_packaging.py.)
 """
@@ -91,23 +93,41 @@ def test_the_import_check_reports_a_violation(tmp_path: Path) -> None:
 
 #: What the Lambda Python runtime provides besides the standard library.
 LAMBDA_RUNTIME_MODULES = {"boto3", "botocore"}
-LIBRARY_FUNCTIONS = sorted(p.name for p in (ROOT / "constructs_lib" / "functions").iterdir() if p.is_dir())
+FUNCTIONS = ROOT / "constructs_lib" / "functions"
+#: Modules every function's asset holds next to its handler (constructs_lib/deploy_time_function.py).
+SHARED = FUNCTIONS / "shared"
+SHARED_MODULES = {p.stem for p in SHARED.glob("*.py")}
+LIBRARY_FUNCTIONS = sorted(
+    p.name for p in FUNCTIONS.iterdir() if p.is_dir() and p != SHARED and p.name != "__pycache__"
+)
 
 
-def test_the_library_has_functions_to_check() -> None:
+def test_the_library_has_functions_and_shared_modules_to_check() -> None:
     assert "redshift_sql" in LIBRARY_FUNCTIONS
+    assert "cfn_response" in SHARED_MODULES
 
 
 @pytest.mark.parametrize("function", LIBRARY_FUNCTIONS)
 def test_each_library_function_is_a_self_contained_folder(function: str) -> None:
-    """Its asset is the folder alone: a handler.py, no __init__.py (the folder ships as package
-    data, not as a package), and imports of the standard library, boto3 and its own modules only."""
-    folder = ROOT / "constructs_lib" / "functions" / function
+    """Its asset is the folder and the shared modules: a handler.py, no __init__.py (the folder ships
+    as package data, not as a package), no module named like a shared one, and imports of the
+    standard library, boto3, its own modules and the shared ones only."""
+    folder = FUNCTIONS / function
     assert (folder / "handler.py").is_file()
     assert not (folder / "__init__.py").exists()
     own = {p.stem for p in folder.glob("*.py")}
-    allowed = set(sys.stdlib_module_names) | LAMBDA_RUNTIME_MODULES | own
+    assert own & SHARED_MODULES == set()
+    allowed = set(sys.stdlib_module_names) | LAMBDA_RUNTIME_MODULES | own | SHARED_MODULES
     outside = {path: sorted(modules - allowed) for path, modules in imported_top_level_modules(folder).items() if modules - allowed}
+    assert outside == {}
+
+
+def test_the_shared_modules_are_standard_library_only_and_no_function() -> None:
+    """What every function's asset holds must import nothing a function would not have: the standard
+    library, and each other."""
+    assert not (SHARED / "__init__.py").exists() and not (SHARED / "handler.py").exists()
+    allowed = set(sys.stdlib_module_names) | SHARED_MODULES
+    outside = {path: sorted(modules - allowed) for path, modules in imported_top_level_modules(SHARED).items() if modules - allowed}
     assert outside == {}
 
 

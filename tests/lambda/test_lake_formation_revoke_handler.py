@@ -1,34 +1,30 @@
 """Custom::IamAllowedPrincipalsRevocation handler: Lake Formation and Glue calls through botocore's
 Stubber, the CloudFormation response through a fake urlopen, time through a fake context, sleep and
-timer (no network, no waiting). The handler ships as package data of constructs_lib, so it is loaded
-by file path. A call the Stubber was not told to expect raises, so a test that queues no response
-proves the handler made no call."""
+timer (no network, no waiting). The handler ships as package data of constructs_lib, next to the
+shared modules its asset holds (how it answers is tested once, in test_cfn_response.py). A call the
+Stubber was not told to expect raises, so a test that queues no response proves the handler made no
+call."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import sys
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-HANDLER_FILE = Path(__file__).resolve().parents[2] / "constructs_lib" / "functions" / "lake_formation_revoke" / "handler.py"
-_spec = importlib.util.spec_from_file_location("lake_formation_revoke_handler", HANDLER_FILE)
-handler = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = handler  # dataclasses look their module up while the class is created
-_spec.loader.exec_module(handler)
+from tests.custom_resource_fakes import LOG_STREAM, RESPONSE_URL, Context, Opener, Timers, load_handler, load_shared
+
+handler = load_handler("lake_formation_revoke")
+cfn_response = load_shared("cfn_response")
 
 CATALOG = "111122223333"
 DATABASE = "team_dev_curated"
 OWN_ID = f"{CATALOG}:{DATABASE}"
-RESPONSE_URL = "https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/presigned?X-Amz-Signature=abc"
-LOG_STREAM = "2026/11/23/[$LATEST]0123456789abcdef"
 PRINCIPAL = {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}
 NOTHING_REVOKED = "No permissions revoked. Grantee has no permissions and no grantable permissions on resource."
 #: Pass as a property value to leave the property out of the event.
@@ -62,60 +58,6 @@ def event(
 
 
 @dataclass
-class Context:
-    remaining_ms: int = 300_000
-    log_stream_name: str = LOG_STREAM
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-class Answer:
-    status = 200
-
-    def __enter__(self) -> Answer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-@dataclass
-class Opener:
-    """A fake urlopen: records every request, fails the first ``failures`` calls."""
-
-    failures: int = 0
-    calls: list[Any] = field(default_factory=list)
-
-    def __call__(self, request, timeout: float) -> Answer:
-        self.calls.append((request, timeout))
-        if len(self.calls) <= self.failures:
-            raise OSError("connection reset")
-        return Answer()
-
-
-@dataclass
-class Timer:
-    """A fake threading.Timer that fires only when the test says so."""
-
-    delay: float
-    function: Any
-    args: tuple = ()
-    daemon: bool = False
-    started: bool = False
-    cancelled: bool = False
-
-    def start(self) -> None:
-        self.started = True
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-    def fire(self) -> None:
-        self.function(*self.args)
-
-
-@dataclass
 class Stubs:
     clients: Any
     lakeformation: Stubber
@@ -138,25 +80,29 @@ class Run:
     sent: dict | None
     opener: Opener
     sleeps: list[float]
-    timers: list[Timer]
+    timers: Timers
 
 
-def run(request: dict, clients=None, *, context: Context | None = None, opener: Opener | None = None, client_factory=None) -> Run:
+def run(
+    request: dict, clients=None, *, context: Context | None = None, opener: Opener | None = None, client_factory=None,
+    timers: Timers | None = None, on_sleep: Callable[[float], Any] | None = None,
+) -> Run:
     opener = opener or Opener()
     sleeps: list[float] = []
-    timers: list[Timer] = []
+    timers = timers if timers is not None else Timers()
 
-    def timer_factory(delay, function, args=()):
-        timers.append(Timer(delay, function, args))
-        return timers[-1]
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if on_sleep is not None:
+            on_sleep(seconds)
 
     sent = handler.process(
         request,
         context or Context(),
         client_factory=client_factory or (lambda: clients),
         opener=opener,
-        sleep=sleeps.append,
-        timer_factory=timer_factory,
+        sleep=sleep,
+        timer_factory=timers,
     )
     return Run(sent, opener, sleeps, timers)
 
@@ -491,7 +437,7 @@ def test_the_response_is_put_to_the_presigned_url_with_an_empty_content_type(stu
     result = run(event("Delete", physical_id=handler.CREATE_FAILED_MARKER), stubs.clients)
 
     ((request, timeout),) = result.opener.calls
-    assert (request.get_method(), request.full_url, timeout) == ("PUT", RESPONSE_URL, handler.RESPONSE_TIMEOUT_SECONDS)
+    assert (request.get_method(), request.full_url, timeout) == ("PUT", RESPONSE_URL, cfn_response.RESPONSE_TIMEOUT_SECONDS)
     assert request.get_header("Content-type") == ""
     assert request.get_header("Content-length") == str(len(request.data))
     assert json.loads(request.data) == result.sent == {
@@ -539,27 +485,26 @@ def test_bad_properties_fail_the_request_saying_why(stubs, request_: dict, reaso
     assert result.sent["Reason"].startswith(reason)
 
 
-def test_the_watchdog_answers_before_lambda_stops_the_function_and_only_once() -> None:
-    opener = Opener()
-    responder = handler.Responder(event(), log_stream=LOG_STREAM, opener=opener)
-    timers: list[Timer] = []
+def test_the_watchdog_answers_before_lambda_stops_the_function_and_only_once(stubs) -> None:
+    tables_listed(stubs, [])
+    for resource in (database(), all_tables()):
+        held(stubs, resource, [])
+        revoke_refused(stubs, resource, "InvalidInputException", NOTHING_REVOKED)
+    timers = Timers()
 
-    def timer_factory(delay, function, args=()):
-        timers.append(Timer(delay, function, args))
-        return timers[-1]
+    def hanging_clients():
+        watchdog = timers.watchdog()
+        assert (watchdog.delay, watchdog.daemon, watchdog.started) == (55.0, True, True)
+        watchdog.fire()  # as if a call hung until 5 s before the end; the request then completes
+        return stubs.clients
 
-    watchdog = handler.start_watchdog(
-        responder, Context(remaining_ms=60_000), lambda: handler.CREATE_FAILED_MARKER, timer_factory=timer_factory
-    )
-    assert (watchdog.delay, watchdog.daemon, watchdog.started) == (55.0, True, True)
+    result = run(event(), context=Context(remaining_ms=60_000), client_factory=hanging_clients, timers=timers)
 
-    watchdog.fire()  # as if an API call hung until 5 s before the end
-    assert responder.send(handler.Result("SUCCESS", "late", "x")) is False
-
-    ((request, _),) = opener.calls
-    body = json.loads(request.data)
+    (body,) = result.opener.bodies()
+    assert body == result.sent
     assert (body["Status"], body["PhysicalResourceId"]) == ("FAILED", handler.CREATE_FAILED_MARKER)
-    assert body["Reason"].startswith("The function ran out of time")
+    assert body["Reason"] == f"{handler.TIMEOUT_REASON} (log stream: {LOG_STREAM})"
+    assert "too many tables for the timeout" in handler.TIMEOUT_REASON
 
 
 def test_the_watchdog_names_the_database_once_a_create_has_changed_something(stubs) -> None:
@@ -567,22 +512,23 @@ def test_the_watchdog_names_the_database_once_a_create_has_changed_something(stu
     held(stubs, database(), ["ALL"])
     revoked(stubs, database(), ["ALL"])
     held(stubs, all_tables(), [])
+    revoke_refused(stubs, all_tables(), "ConcurrentModificationException", "Permission update failed")
     revoke_refused(stubs, all_tables(), "InvalidInputException", NOTHING_REVOKED)
+    timers = Timers()
 
-    result = run(event(), stubs.clients, context=Context(remaining_ms=120_000))
+    # The watchdog fires while the handler waits to retry, after it revoked on the database.
+    result = run(event(), stubs.clients, context=Context(remaining_ms=120_000), timers=timers, on_sleep=lambda _: timers.watchdog().fire())
 
-    ((timer),) = result.timers
-    assert (timer.delay, timer.cancelled) == (115.0, True)
-    assert len(result.opener.calls) == 1
-    # Fired late, it would not answer again: the request already has its one response.
-    timer.fire()
-    assert len(result.opener.calls) == 1
+    (body,) = result.opener.bodies()
+    assert (body["Status"], body["PhysicalResourceId"]) == ("FAILED", OWN_ID)  # so the rollback's Delete can restore
+    assert (timers.watchdog().delay, timers.watchdog().cancelled) == (115.0, True)
+    assert result.sleeps == [1.0]
 
 
 def test_sending_the_response_is_retried(stubs) -> None:
     result = run(event("Delete", physical_id=handler.CREATE_FAILED_MARKER), stubs.clients, opener=Opener(failures=2))
 
-    assert len(result.opener.calls) == handler.RESPONSE_ATTEMPTS == 3
+    assert len(result.opener.calls) == cfn_response.RESPONSE_ATTEMPTS == 3
     assert result.sent["Status"] == "SUCCESS"
 
 
@@ -590,17 +536,8 @@ def test_a_response_that_cannot_be_sent_is_logged_not_raised(stubs, caplog) -> N
     with caplog.at_level(logging.INFO, logger="lake_formation_revoke"):
         result = run(event("Delete", physical_id=handler.CREATE_FAILED_MARKER), stubs.clients, opener=Opener(failures=99))
 
-    assert len(result.opener.calls) == handler.RESPONSE_ATTEMPTS
+    assert len(result.opener.calls) == cfn_response.RESPONSE_ATTEMPTS
     assert "could not send the response to CloudFormation" in caplog.messages
-
-
-def test_a_long_reason_is_cut_to_fit_cloudformations_4_kb_limit() -> None:
-    result = handler.Result("FAILED", "x" * 10_000, OWN_ID)
-
-    body = handler.response_body(event(), result, tail=" (log stream: s)")
-
-    assert len(body) <= handler.MAX_RESPONSE_BYTES
-    assert json.loads(body)["Reason"].endswith("x [truncated] (log stream: s)")
 
 
 def test_logs_never_hold_the_presigned_url(stubs, caplog) -> None:

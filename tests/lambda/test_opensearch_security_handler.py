@@ -1,6 +1,7 @@
 """Custom::OpenSearchSecurityRoles handler: STS through botocore's Stubber, the domain's security REST
 API as an in-memory fake behind a fake urlopen (which also takes the CloudFormation response), time
-through a fake context and sleep (no network, no waiting)."""
+through a fake context, sleep and timer (no network, no waiting). How any of the library's functions
+answers (body, retries, watchdog) is tested once, in test_cfn_response.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 import socket
 import urllib.error
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -20,7 +22,9 @@ import botocore.auth
 import pytest
 from botocore.stub import Stubber
 
-from constructs_lib.functions.opensearch_security import handler
+from tests.custom_resource_fakes import LOG_STREAM, RESPONSE_URL, Clock, Context, Timer, Timers, load_handler
+
+handler = load_handler("opensearch_security")
 
 REGION = "eu-west-1"
 ENDPOINT = "vpc-search-abc123.eu-west-1.es.amazonaws.com"
@@ -32,8 +36,6 @@ STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/analytics-dev-se
 REQUEST_ID = "6a4e3d8c-8c6f-4c8e-9e1c-2d3f4a5b6c7d"
 LOGICAL_ID = "SecurityRoles"
 OWN_ID = f"{ENDPOINT}/{LOGICAL_ID}"
-RESPONSE_URL = "https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/presigned?X-Amz-Signature=abc"
-LOG_STREAM = "2026/11/23/[$LATEST]0123456789abcdef"
 ACCESS_KEY, SECRET_KEY, SESSION_TOKEN = "ASIAEXAMPLEEXAMPLE01", "secret-key-value-not-to-log", "session-token-not-to-log"
 OURS = handler.owner_description("analytics-dev-search", LOGICAL_ID)
 SIBLING = handler.owner_description("analytics-dev-search", "OldSecurityRoles")
@@ -97,27 +99,6 @@ def mapping_body(role: dict) -> dict:
 
 
 # --- fakes ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Context:
-    """Lambda's context: remaining time goes down only when the handler sleeps."""
-
-    remaining_ms: int = 300_000
-    log_stream_name: str = LOG_STREAM
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-@dataclass
-class Clock:
-    context: Context
-    sleeps: list[float] = field(default_factory=list)
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.context.remaining_ms -= int(seconds * 1000)
 
 
 class Answer:
@@ -205,27 +186,6 @@ class Domain:
         return [call.short for call in self.calls]
 
 
-@dataclass
-class Timer:
-    """A fake threading.Timer that fires only when the test says so."""
-
-    delay: float
-    function: Any
-    args: tuple = ()
-    daemon: bool = False
-    started: bool = False
-    cancelled: bool = False
-
-    def start(self) -> None:
-        self.started = True
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-    def fire(self) -> None:
-        self.function(*self.args)
-
-
 @pytest.fixture
 def sts():
     client = boto3.client("sts", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -254,22 +214,26 @@ class Run:
     sent: dict | None
     domain: Domain
     clock: Clock
-    timers: list[Timer]
+    timers: Timers
 
 
-def run(request: dict, client, domain: Domain | None = None, *, context: Context | None = None, sts_factory=None) -> Run:
+def run(
+    request: dict, client, domain: Domain | None = None, *, context: Context | None = None, sts_factory=None,
+    timers: Timers | None = None, on_sleep: Callable[[float], Any] | None = None,
+) -> Run:
     domain = domain if domain is not None else Domain()
     context = context or Context()
     clock = Clock(context)
-    timers: list[Timer] = []
+    timers = timers if timers is not None else Timers()
 
-    def timer_factory(delay, function, args=()):
-        timers.append(Timer(delay, function, args))
-        return timers[-1]
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if on_sleep is not None:
+            on_sleep(seconds)
 
     sent = handler.process(
         request, context, sts_factory=sts_factory or (lambda: client), region=REGION, opener=domain,
-        sleep=clock.sleep, timer_factory=timer_factory,
+        sleep=sleep, timer_factory=timers,
     )
     assert len(domain.responses) == 1 and domain.responses[0] == sent  # CloudFormation is always answered, once
     return Run(sent, domain, clock, timers)
@@ -666,28 +630,21 @@ def test_any_exception_still_gets_a_failed_response() -> None:
         assert (failed.sent["Status"], failed.sent["PhysicalResourceId"]) == ("FAILED", OWN_ID)
 
 
-def test_the_watchdog_answers_before_lambda_stops_the_function_and_only_once() -> None:
-    domain = Domain()
-    responder = handler.Responder(event(), log_stream=LOG_STREAM, opener=domain)
-    progress = handler.Progress()
-    timers: list[Timer] = []
+def test_the_watchdog_answers_before_lambda_stops_the_function_and_only_once(sts) -> None:
+    client, stubber = sts
+    assumed(stubber)
+    domain = Domain(faults=[("PUT", "/rolesmapping/telemetry_firehose_writer", 503, "busy")])
+    timers = Timers()
 
-    def timer_factory(delay, function, args=()):
-        timers.append(Timer(delay, function, args))
-        return timers[-1]
+    # The watchdog fires while the handler waits to retry, after it wrote both roles.
+    result = run(event(), client, domain, context=Context(remaining_ms=60_000), timers=timers, on_sleep=lambda _: timers.watchdog().fire())
 
-    watchdog = handler.start_watchdog(
-        responder, Context(remaining_ms=60_000), lambda: handler.failure_physical_id(event(), progress), timer_factory=timer_factory
-    )
+    watchdog = timers.watchdog()
     assert (watchdog.delay, watchdog.daemon, watchdog.started) == (55.0, True, True)
-
-    progress.written, progress.physical_id = 1, OWN_ID  # a role was written before the hang
-    watchdog.fire()
-    assert responder.send(handler.Result("SUCCESS", "late", "x")) is False
-
-    (body,) = domain.responses
-    assert (body["Status"], body["PhysicalResourceId"]) == ("FAILED", OWN_ID)
-    assert body["Reason"].startswith("The function ran out of time")
+    assert (result.sent["Status"], result.sent["PhysicalResourceId"]) == ("FAILED", OWN_ID)  # the rollback removes them
+    assert result.sent["Reason"] == f"{handler.TIMEOUT_REASON} (log stream: {LOG_STREAM})"
+    assert "check the STS VPC endpoint and the security groups" in handler.TIMEOUT_REASON
+    assert domain.mappings  # the request went on; its own answer was not sent (run checks: one response)
 
 
 def test_the_watchdog_is_cancelled_once_the_request_is_answered(sts) -> None:
@@ -696,7 +653,7 @@ def test_the_watchdog_is_cancelled_once_the_request_is_answered(sts) -> None:
 
     result = run(event(), client, context=Context(remaining_ms=120_000))
 
-    (timer,) = result.timers
+    timer = result.timers.watchdog()
     assert (timer.delay, timer.cancelled) == (115.0, True)
 
 
@@ -738,17 +695,6 @@ def test_logs_hold_neither_the_presigned_url_nor_credentials_nor_signatures(sts,
 
 
 # --- pure functions ---------------------------------------------------------------------------
-
-
-def test_a_long_reason_is_cut_to_fit_cloudformations_4_kb_keeping_the_log_stream() -> None:
-    result = handler.Result("FAILED", "é" + "x" * 10_000, handler.CREATE_FAILED_MARKER)
-    tail = f" (log stream: {LOG_STREAM})"
-
-    body = handler.response_body(event(), result, tail=tail)
-
-    assert handler.MAX_RESPONSE_BYTES - 10 < len(body) <= handler.MAX_RESPONSE_BYTES
-    document = json.loads(body)
-    assert document["Reason"].startswith("éxxx") and document["Reason"].endswith(handler.TRUNCATED + tail)
 
 
 def test_the_bodies_are_what_the_security_plugin_takes() -> None:

@@ -1,25 +1,27 @@
 """Custom::RedshiftSql handler: Data API calls through botocore's Stubber, the CloudFormation
-response through a fake urlopen, time through a fake context and sleep (no network, no waiting)."""
+response through a fake urlopen, time through a fake context, sleep and timer (no network, no
+waiting). How any of the library's functions answers (body, retries, watchdog) is tested once, in
+test_cfn_response.py; here, that this handler answers what it should."""
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from constructs_lib.functions.redshift_sql import handler
+from tests.custom_resource_fakes import LOG_STREAM, RESPONSE_URL, Clock, Context, Opener, Timers, load_handler, load_shared
+
+handler = load_handler("redshift_sql")
+cfn_response = load_shared("cfn_response")
 
 CLUSTER = "analytics-dev"
 DATABASE = "analytics"
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:admin-AbCdEf"
-RESPONSE_URL = "https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/presigned?X-Amz-Signature=abc"
-LOG_STREAM = "2026/11/23/[$LATEST]0123456789abcdef"
 CREATE_SQL = "CREATE EXTERNAL SCHEMA IF NOT EXISTS curated FROM DATA CATALOG DATABASE 'team_dev_curated'"
 GRANT_SQL = "GRANT USAGE ON SCHEMA curated TO GROUP analysts"
 DROP_SQL = "DROP SCHEMA IF EXISTS curated"
@@ -54,75 +56,6 @@ def event(request_type: str = "Create", *, physical_id: str | None = None, old: 
     return built
 
 
-@dataclass
-class Context:
-    """Lambda's context: remaining time goes down only when the handler sleeps."""
-
-    remaining_ms: int = 300_000
-    log_stream_name: str = LOG_STREAM
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-@dataclass
-class Clock:
-    context: Context
-    sleeps: list[float] = field(default_factory=list)
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.context.remaining_ms -= int(seconds * 1000)
-
-
-class Answer:
-    status = 200
-
-    def __enter__(self) -> Answer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-@dataclass
-class Opener:
-    """A fake urlopen: records every request, fails the first ``failures`` calls."""
-
-    failures: int = 0
-    calls: list[Any] = field(default_factory=list)
-
-    def __call__(self, request, timeout: float) -> Answer:
-        self.calls.append((request, timeout))
-        if len(self.calls) <= self.failures:
-            raise OSError("connection reset")
-        return Answer()
-
-    def bodies(self) -> list[dict]:
-        return [json.loads(request.data) for request, _ in self.calls]
-
-
-@dataclass
-class Timer:
-    """A fake threading.Timer that fires only when the test says so."""
-
-    delay: float
-    function: Any
-    args: tuple = ()
-    daemon: bool = False
-    started: bool = False
-    cancelled: bool = False
-
-    def start(self) -> None:
-        self.started = True
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-    def fire(self) -> None:
-        self.function(*self.args)
-
-
 @pytest.fixture
 def data_api():
     client = boto3.client(
@@ -138,26 +71,24 @@ class Run:
     sent: dict | None
     opener: Opener
     clock: Clock
-    timers: list[Timer]
+    timers: Timers
 
 
-def run(request: dict, client, *, context: Context | None = None, opener: Opener | None = None, client_factory=None) -> Run:
+def run(
+    request: dict, client, *, context: Context | None = None, opener: Opener | None = None, client_factory=None,
+    timers: Timers | None = None,
+) -> Run:
     context = context or Context()
     clock = Clock(context)
     opener = opener or Opener()
-    timers: list[Timer] = []
-
-    def timer_factory(delay, function, args=()):
-        timers.append(Timer(delay, function, args))
-        return timers[-1]
-
+    timers = timers if timers is not None else Timers()
     sent = handler.process(
         request,
         context,
         client_factory=client_factory or (lambda: client),
         opener=opener,
         sleep=clock.sleep,
-        timer_factory=timer_factory,
+        timer_factory=timers,
     )
     return Run(sent, opener, clock, timers)
 
@@ -218,7 +149,7 @@ def test_the_response_is_put_to_the_presigned_url_with_an_empty_content_type(dat
     result = run(event(), client)
 
     ((request, timeout),) = result.opener.calls
-    assert (request.get_method(), request.full_url, timeout) == ("PUT", RESPONSE_URL, handler.RESPONSE_TIMEOUT_SECONDS)
+    assert (request.get_method(), request.full_url, timeout) == ("PUT", RESPONSE_URL, cfn_response.RESPONSE_TIMEOUT_SECONDS)
     assert request.get_header("Content-type") == ""
     assert request.get_header("Content-length") == str(len(request.data))
     body = json.loads(request.data)
@@ -439,25 +370,25 @@ def test_update_and_delete_failures_keep_the_current_physical_id() -> None:
         assert (result.sent["Status"], result.sent["PhysicalResourceId"]) == ("FAILED", OWN_ID)
 
 
-def test_the_watchdog_answers_before_lambda_stops_the_function_and_only_once() -> None:
-    context = Context(remaining_ms=60_000)
-    opener = Opener()
-    responder = handler.Responder(event(), log_stream=LOG_STREAM, opener=opener)
-    timers: list[Timer] = []
+def test_the_watchdog_answers_before_lambda_stops_the_function_and_only_once(data_api) -> None:
+    client, stubber = data_api
+    submitted(stubber, [CREATE_SQL])
+    described(stubber, "FINISHED")
+    timers = Timers()
 
-    def timer_factory(delay, function, args=()):
-        timers.append(Timer(delay, function, args))
-        return timers[-1]
+    def hanging_client():
+        watchdog = timers.watchdog()
+        assert (watchdog.delay, watchdog.daemon, watchdog.started) == (55.0, True, True)
+        watchdog.fire()  # as if the call hung until 5 s before the end; the statement then finishes
+        return client
 
-    watchdog = handler.start_watchdog(responder, context, handler.CREATE_FAILED_MARKER, timer_factory=timer_factory)
-    assert (watchdog.delay, watchdog.daemon, watchdog.started) == (55.0, True, True)
+    result = run(event(), None, context=Context(remaining_ms=60_000), client_factory=hanging_client, timers=timers)
 
-    watchdog.fire()  # as if an API call hung until 5 s before the end
-    assert responder.send(handler.Result("SUCCESS", "late", "x")) is False
-
-    (body,) = opener.bodies()
+    (body,) = result.opener.bodies()
+    assert body == result.sent
     assert (body["Status"], body["PhysicalResourceId"]) == ("FAILED", handler.CREATE_FAILED_MARKER)
-    assert body["Reason"].startswith("The function ran out of time")
+    assert body["Reason"] == f"{handler.TIMEOUT_REASON} (log stream: {LOG_STREAM})"
+    assert "check the VPC endpoints for redshift-data" in handler.TIMEOUT_REASON
 
 
 def test_the_watchdog_is_cancelled_once_the_request_is_answered(data_api) -> None:
@@ -467,7 +398,7 @@ def test_the_watchdog_is_cancelled_once_the_request_is_answered(data_api) -> Non
 
     result = run(event(), client, context=Context(remaining_ms=120_000))
 
-    ((timer),) = result.timers
+    timer = result.timers.watchdog()
     assert (timer.delay, timer.cancelled) == (115.0, True)
     assert len(result.opener.calls) == 1
 
@@ -477,7 +408,7 @@ def test_sending_the_response_is_retried(data_api) -> None:
 
     result = run(event("Delete", physical_id=OWN_ID, DeleteStatements=[]), client, opener=Opener(failures=2))
 
-    assert len(result.opener.calls) == handler.RESPONSE_ATTEMPTS == 3
+    assert len(result.opener.calls) == cfn_response.RESPONSE_ATTEMPTS == 3
     assert result.sent["Status"] == "SUCCESS"
 
 
@@ -487,7 +418,7 @@ def test_a_response_that_cannot_be_sent_is_logged_not_raised(data_api, caplog) -
     with caplog.at_level(logging.INFO, logger="redshift_sql"):
         result = run(event("Delete", physical_id=OWN_ID, DeleteStatements=[]), client, opener=Opener(failures=99))
 
-    assert len(result.opener.calls) == handler.RESPONSE_ATTEMPTS
+    assert len(result.opener.calls) == cfn_response.RESPONSE_ATTEMPTS
     assert "could not send the response to CloudFormation" in caplog.messages
 
 
@@ -506,27 +437,6 @@ def test_logs_hold_neither_the_presigned_url_nor_the_sql_nor_the_secret(data_api
 
 
 # --- pure functions ---------------------------------------------------------------------------
-
-
-def test_a_long_reason_is_cut_to_fit_cloudformations_4_kb_keeping_the_log_stream() -> None:
-    request = event()
-    result = handler.Result("FAILED", "é" + "x" * 10_000, handler.CREATE_FAILED_MARKER, {"StatementId": STATEMENT_ID})
-    tail = f" (log stream: {LOG_STREAM})"
-
-    body = handler.response_body(request, result, tail=tail)
-
-    assert len(body) <= handler.MAX_RESPONSE_BYTES
-    assert len(body) > handler.MAX_RESPONSE_BYTES - 10  # cut no more than needed
-    document = json.loads(body)
-    assert document["Reason"].startswith("éxxx")
-    assert document["Reason"].endswith(handler.TRUNCATED + tail)
-    assert (document["Status"], document["Data"]) == ("FAILED", {"StatementId": STATEMENT_ID})
-
-
-def test_a_short_reason_is_sent_as_is() -> None:
-    body = handler.response_body(event(), handler.Result("SUCCESS", "done", OWN_ID))
-
-    assert json.loads(body)["Reason"] == "done"
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,9 @@ Entry point: ``handler.lambda_handler``. Standard library and the Lambda runtime
 function serves several databases: each has its own custom resource, and each request names one.
 
 CloudFormation invokes the function asynchronously and then waits for a JSON document PUT to the
-request's pre-signed ``ResponseURL``. The function always answers, exactly once: on success, on any
-error, and, through a watchdog timer, a few seconds before Lambda would stop it.
+request's pre-signed ``ResponseURL``. The function always answers, exactly once (``cfn_response.answer``,
+which the library's custom resource functions share): on success, on any error, and, through a
+watchdog timer, a few seconds before Lambda would stop it.
 
 Properties: ``CatalogId`` (the account id), ``DatabaseName`` and ``RestoreOnDelete`` (``"true"`` or
 ``"false"``; absent, as on resources created before it existed, means ``"false"``).
@@ -50,32 +51,26 @@ errors. Never logged: the event as a whole (its ``ResponseURL`` is a pre-signed 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from cfn_response import SUCCESS, Result, answer, request_fields, text_property
+
 logger = logging.getLogger("lake_formation_revoke")
 
-SUCCESS = "SUCCESS"
-FAILED = "FAILED"
 IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
 PRINCIPAL = {"DataLakePrincipalIdentifier": IAM_ALLOWED_PRINCIPALS}
 #: The physical id of a resource whose Create failed before changing anything.
 CREATE_FAILED_MARKER = "IamAllowedPrincipalsRevocation::CREATE_FAILED"
-#: CloudFormation rejects custom resource responses larger than 4 KB.
-MAX_RESPONSE_BYTES = 4096
-TRUNCATED = " [truncated]"
-#: The watchdog answers FAILED this long before Lambda stops the function.
-WATCHDOG_MS = 5_000
 #: The values of ``RestoreOnDelete``; absent means False.
 RESTORE_ON_DELETE = {"true": True, "false": False}
 #: What Lake Formation answers when the principal holds none of the permissions being revoked.
@@ -88,11 +83,14 @@ CONCURRENT_ATTEMPTS = 4
 FIRST_RETRY_SECONDS = 1.0
 #: Short timeouts and few retries, so that one hanging call cannot eat the time left to answer.
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 3, "mode": "standard"})
-RESPONSE_ATTEMPTS = 3
-RESPONSE_TIMEOUT_SECONDS = 5
+#: What the watchdog answers when Lambda is about to stop the function.
+TIMEOUT_REASON = (
+    "The function ran out of time (an AWS API call did not return, or the database has too many "
+    "tables for the timeout); raise the construct's timeout"
+)
 
 
-# --- pure functions: requests, resources, responses ------------------------------------------
+# --- pure functions: requests and resources ------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -113,29 +111,12 @@ class Request:
     restore_on_delete: bool
 
 
-@dataclass(frozen=True)
-class Result:
-    """What to tell CloudFormation."""
-
-    status: str
-    reason: str
-    physical_id: str
-    data: Mapping[str, str] = field(default_factory=dict)
-
-
 @dataclass
 class Progress:
     """How many resources this request has changed so far (read when it fails)."""
 
     target: Target | None = None
     changed: int = 0
-
-
-def _text(properties: Mapping[str, Any], key: str) -> str:
-    value = properties.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"ResourceProperties.{key} must be a non-empty string; got {value!r}")
-    return value
 
 
 def _flag(properties: Mapping[str, Any], key: str) -> bool:
@@ -151,16 +132,11 @@ def _flag(properties: Mapping[str, Any], key: str) -> bool:
 
 def parse_request(event: Mapping[str, Any]) -> Request:
     """The request and its properties, checked; a ValueError names what is wrong."""
-    request_type = event.get("RequestType")
-    if request_type not in ("Create", "Update", "Delete"):
-        raise ValueError(f"unknown RequestType {request_type!r}")
+    fields = request_fields(event)
     properties = event.get("ResourceProperties") or {}
     return Request(
-        request_type=request_type,
-        logical_id=event["LogicalResourceId"],
-        request_id=event["RequestId"],
-        physical_id=event.get("PhysicalResourceId"),
-        target=Target(catalog_id=_text(properties, "CatalogId"), database=_text(properties, "DatabaseName")),
+        **fields,
+        target=Target(catalog_id=text_property(properties, "CatalogId"), database=text_property(properties, "DatabaseName")),
         restore_on_delete=_flag(properties, "RestoreOnDelete"),
     )
 
@@ -229,36 +205,7 @@ def held_permissions(entries: list[Mapping[str, Any]]) -> tuple[list[str], list[
     return sorted(permissions), sorted(grantable)
 
 
-def response_body(event: Mapping[str, Any], result: Result, *, tail: str = "", limit: int = MAX_RESPONSE_BYTES) -> bytes:
-    """The response document, at most ``limit`` bytes: a long reason is cut (keeping ``tail``,
-    which points to the log stream) and marked as truncated."""
-
-    def render(reason: str) -> bytes:
-        document = {
-            "Status": result.status,
-            "Reason": reason + tail,
-            "PhysicalResourceId": result.physical_id,
-            "StackId": event.get("StackId", ""),
-            "RequestId": event.get("RequestId", ""),
-            "LogicalResourceId": event.get("LogicalResourceId", ""),
-            "Data": dict(result.data),
-        }
-        return json.dumps(document, separators=(",", ":")).encode("utf-8")
-
-    body = render(result.reason)
-    if len(body) <= limit:
-        return body
-    kept, too_many = 0, len(result.reason)  # the longest prefix that fits lies in [kept, too_many)
-    while too_many - kept > 1:
-        middle = (kept + too_many) // 2
-        if len(render(result.reason[:middle] + TRUNCATED)) <= limit:
-            kept = middle
-        else:
-            too_many = middle
-    return render(result.reason[:kept] + TRUNCATED)
-
-
-# --- effects: Lake Formation, Glue, the response, the watchdog --------------------------------
+# --- effects: Lake Formation and Glue ------------------------------------------------------
 
 
 @dataclass
@@ -411,75 +358,6 @@ def handle(event: Mapping[str, Any], *, api: Api, progress: Progress) -> Result:
     return revoke_all(api, request.target, progress)
 
 
-class Responder:
-    """Sends the one response a request gets; later attempts (the watchdog's or the handler's) do
-    nothing. The lock makes a late caller wait until the first response is out."""
-
-    def __init__(self, event: Mapping[str, Any], *, log_stream: str, opener: Callable[..., Any]) -> None:
-        self._event = event
-        self._tail = f" (log stream: {log_stream})" if log_stream else ""
-        self._opener = opener
-        self._lock = threading.Lock()
-        self.sent: dict[str, Any] | None = None
-
-    def send(self, result: Result) -> bool:
-        with self._lock:
-            if self.sent is not None:
-                return False
-            body = response_body(self._event, result, tail=self._tail)
-            self.sent = json.loads(body)
-            logger.info(
-                "responding",
-                extra={"status": result.status, "reason": result.reason[:1000], "physical_id": result.physical_id},
-            )
-            return self._put(body)
-
-    def _put(self, body: bytes) -> bool:
-        url = self._event.get("ResponseURL")
-        if not url:
-            logger.error("the event has no ResponseURL; CloudFormation cannot be answered")
-            return False
-        # The pre-signed URL is signed without a content type: send an empty one.
-        request = urllib.request.Request(
-            url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
-        )
-        for attempt in range(1, RESPONSE_ATTEMPTS + 1):
-            try:
-                with self._opener(request, timeout=RESPONSE_TIMEOUT_SECONDS) as answer:
-                    logger.info("response sent", extra={"http_status": getattr(answer, "status", None)})
-                    return True
-            except Exception as error:  # noqa: BLE001 - any failure to send is retried, then logged
-                logger.warning("response not sent", extra={"attempt": attempt, "error": type(error).__name__})
-        logger.error("could not send the response to CloudFormation")
-        return False
-
-
-def start_watchdog(
-    responder: Responder,
-    context: Any,
-    physical_id: Callable[[], str],
-    *,
-    timer_factory: Callable[..., Any] = threading.Timer,
-) -> Any:
-    """Answer FAILED shortly before Lambda stops the function, whatever the handler is doing."""
-    delay = max(0.0, (context.get_remaining_time_in_millis() - WATCHDOG_MS) / 1000)
-
-    def expire() -> None:
-        responder.send(
-            Result(
-                FAILED,
-                "The function ran out of time (an AWS API call did not return, or the database has too many "
-                "tables for the timeout); raise the construct's timeout",
-                physical_id(),
-            )
-        )
-
-    timer = timer_factory(delay, expire)
-    timer.daemon = True
-    timer.start()
-    return timer
-
-
 def _clients() -> Clients:
     return Clients(
         lakeformation=boto3.client("lakeformation", config=CLIENT_CONFIG),
@@ -497,29 +375,19 @@ def process(
     timer_factory: Callable[..., Any] = threading.Timer,
 ) -> dict[str, Any] | None:
     """Handle one request and always answer it; returns the response document sent."""
-    logger.info(
-        "request",
-        extra={
-            "request_type": event.get("RequestType"),
-            "logical_id": event.get("LogicalResourceId"),
-            "physical_id": event.get("PhysicalResourceId"),
-            "request_id": event.get("RequestId"),
-            "database": (event.get("ResourceProperties") or {}).get("DatabaseName"),
-            "restore_on_delete": (event.get("ResourceProperties") or {}).get("RestoreOnDelete"),
-        },
-    )
-    responder = Responder(event, log_stream=getattr(context, "log_stream_name", ""), opener=opener)
+    properties = event.get("ResourceProperties") or {}
     progress = Progress()
-    watchdog = start_watchdog(responder, context, lambda: failure_physical_id(event, progress), timer_factory=timer_factory)
-    try:
-        result = handle(event, api=Api(client_factory(), sleep), progress=progress)
-    except Exception as error:  # noqa: BLE001 - every failure must become a FAILED response
-        logger.exception("request failed")
-        result = Result(FAILED, f"{type(error).__name__}: {error}", failure_physical_id(event, progress))
-    finally:
-        watchdog.cancel()
-    responder.send(result)
-    return responder.sent
+    return answer(
+        event,
+        context,
+        lambda: handle(event, api=Api(client_factory(), sleep), progress=progress),
+        failure_physical_id=lambda: failure_physical_id(event, progress),
+        timeout_reason=TIMEOUT_REASON,
+        logger=logger,
+        opener=opener,
+        timer_factory=timer_factory,
+        details={"database": properties.get("DatabaseName"), "restore_on_delete": properties.get("RestoreOnDelete")},
+    )
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> None:

@@ -37,6 +37,10 @@ HTTP: answers 429 and 5xx, and connection errors, are retried with exponential b
 ``HTTP_ATTEMPTS`` tries, never past the time the function keeps to answer). Any other 4xx fails the
 request with the method, the path, the status and the start of the answer's body.
 
+The function always answers CloudFormation, exactly once (``cfn_response.answer``, which the
+library's custom resource functions share): on success, on any error, and, through a watchdog timer,
+a few seconds before Lambda would stop it.
+
 Logged: request type, logical id, role names, method, path and status of each call. Never logged:
 the event as a whole (its ``ResponseURL`` is a pre-signed URL), credentials, or signed headers.
 """
@@ -53,7 +57,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -62,22 +66,17 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from cfn_response import SUCCESS, Result, answer, request_fields, text_property
+
 logger = logging.getLogger("opensearch_security")
 
-SUCCESS = "SUCCESS"
-FAILED = "FAILED"
 #: The physical id of a resource whose Create failed before writing anything.
 CREATE_FAILED_MARKER = "SearchSecurityRoles::CREATE_FAILED"
 #: Amazon OpenSearch Service's Signature Version 4 signing name for managed domains.
 SIGNING_SERVICE = "es"
 API = "_plugins/_security/api"
-#: CloudFormation rejects custom resource responses larger than 4 KB.
-MAX_RESPONSE_BYTES = 4096
-TRUNCATED = " [truncated]"
 #: How much of an error answer's body goes into the reason.
 MAX_ERROR_BODY_CHARS = 1000
-#: The watchdog answers FAILED this long before Lambda stops the function.
-WATCHDOG_MS = 5_000
 #: No retry waits into the last seconds: they are kept for answering.
 RESERVE_MS = 10_000
 HTTP_ATTEMPTS = 4
@@ -88,12 +87,15 @@ TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 SESSION_SECONDS = 900
 #: Short timeouts and few retries, so that one hanging call cannot eat the time left to answer.
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 3, "mode": "standard"})
-RESPONSE_ATTEMPTS = 3
-RESPONSE_TIMEOUT_SECONDS = 5
+#: What the watchdog answers when Lambda is about to stop the function.
+TIMEOUT_REASON = (
+    "The function ran out of time (STS or the domain did not answer); check the STS VPC endpoint and "
+    "the security groups, or raise the construct's timeout"
+)
 OWNER_PREFIX = "Managed by CloudFormation stack "
 
 
-# --- pure functions: requests, bodies, ownership, responses ------------------------------------
+# --- pure functions: requests, bodies, ownership --------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -144,16 +146,6 @@ class Request:
     old: Target | None
 
 
-@dataclass(frozen=True)
-class Result:
-    """What to tell CloudFormation."""
-
-    status: str
-    reason: str
-    physical_id: str
-    data: Mapping[str, str] = field(default_factory=dict)
-
-
 @dataclass
 class Progress:
     """What the request has changed so far: a failed Create that wrote something must be undone by
@@ -161,13 +153,6 @@ class Progress:
 
     written: int = 0
     physical_id: str | None = None
-
-
-def _text(properties: Mapping[str, Any], key: str) -> str:
-    value = properties.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"ResourceProperties.{key} must be a non-empty string; got {value!r}")
-    return value
 
 
 def _texts(role: Mapping[str, Any], key: str, where: str, *, required: bool) -> tuple[str, ...]:
@@ -181,7 +166,7 @@ def _texts(role: Mapping[str, Any], key: str, where: str, *, required: bool) -> 
 
 def parse_target(properties: Mapping[str, Any], where: str = "ResourceProperties") -> Target:
     """The domain and roles of one set of properties, checked; a ValueError names what is wrong."""
-    endpoint = _text(properties, "Endpoint")
+    endpoint = text_property(properties, "Endpoint")
     if "/" in endpoint or ":" in endpoint:
         raise ValueError(f"{where}.Endpoint must be a host name (no scheme, port or path); got {endpoint!r}")
     raw_roles = properties.get("Roles")
@@ -194,7 +179,7 @@ def parse_target(properties: Mapping[str, Any], where: str = "ResourceProperties
         role_where = f"{where}.Roles[{position}]"
         roles.append(
             RoleSpec(
-                name=_text(raw, "Name"),
+                name=text_property(raw, "Name"),
                 backend_roles=_texts(raw, "BackendRoles", role_where, required=True),
                 index_patterns=_texts(raw, "IndexPatterns", role_where, required=True),
                 index_actions=_texts(raw, "IndexActions", role_where, required=True),
@@ -205,7 +190,7 @@ def parse_target(properties: Mapping[str, Any], where: str = "ResourceProperties
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ValueError(f"{where}.Roles names {duplicates} more than once")
-    return Target(endpoint=endpoint, master_role_arn=_text(properties, "MasterRoleArn"), roles=tuple(roles))
+    return Target(endpoint=endpoint, master_role_arn=text_property(properties, "MasterRoleArn"), roles=tuple(roles))
 
 
 def stack_name(stack_id: str) -> str:
@@ -215,18 +200,13 @@ def stack_name(stack_id: str) -> str:
 
 
 def parse_request(event: Mapping[str, Any]) -> Request:
-    request_type = event.get("RequestType")
-    if request_type not in ("Create", "Update", "Delete"):
-        raise ValueError(f"unknown RequestType {request_type!r}")
+    fields = request_fields(event)
     old_properties = event.get("OldResourceProperties")
     return Request(
-        request_type=request_type,
-        logical_id=event["LogicalResourceId"],
-        request_id=event["RequestId"],
+        **fields,
         stack_name=stack_name(event.get("StackId", "")),
-        physical_id=event.get("PhysicalResourceId"),
         target=parse_target(event.get("ResourceProperties") or {}),
-        old=parse_target(old_properties, "OldResourceProperties") if request_type == "Update" and old_properties else None,
+        old=parse_target(old_properties, "OldResourceProperties") if fields["request_type"] == "Update" and old_properties else None,
     )
 
 
@@ -255,36 +235,7 @@ def may_write(existing: Mapping[str, Any] | None, stack: str) -> str | None:
     return f"it exists and is not managed by stack {stack} (description: {description[:200]!r})"
 
 
-def response_body(event: Mapping[str, Any], result: Result, *, tail: str = "", limit: int = MAX_RESPONSE_BYTES) -> bytes:
-    """The response document, at most ``limit`` bytes: a long reason is cut (keeping ``tail``,
-    which points to the log stream) and marked as truncated."""
-
-    def render(reason: str) -> bytes:
-        document = {
-            "Status": result.status,
-            "Reason": reason + tail,
-            "PhysicalResourceId": result.physical_id,
-            "StackId": event.get("StackId", ""),
-            "RequestId": event.get("RequestId", ""),
-            "LogicalResourceId": event.get("LogicalResourceId", ""),
-            "Data": dict(result.data),
-        }
-        return json.dumps(document, separators=(",", ":")).encode("utf-8")
-
-    body = render(result.reason)
-    if len(body) <= limit:
-        return body
-    kept, too_many = 0, len(result.reason)  # the longest prefix that fits lies in [kept, too_many)
-    while too_many - kept > 1:
-        middle = (kept + too_many) // 2
-        if len(render(result.reason[:middle] + TRUNCATED)) <= limit:
-            kept = middle
-        else:
-            too_many = middle
-    return render(result.reason[:kept] + TRUNCATED)
-
-
-# --- effects: STS, the security REST API, the response, the watchdog ---------------------------
+# --- effects: STS and the security REST API -----------------------------------------------------
 
 
 class HttpError(Exception):
@@ -483,66 +434,6 @@ def failure_physical_id(event: Mapping[str, Any], progress: Progress) -> str:
     return event.get("PhysicalResourceId") or CREATE_FAILED_MARKER
 
 
-class Responder:
-    """Sends the one response a request gets; later attempts (the watchdog's or the handler's) do
-    nothing. The lock makes a late caller wait until the first response is out."""
-
-    def __init__(self, event: Mapping[str, Any], *, log_stream: str, opener: Callable[..., Any]) -> None:
-        self._event = event
-        self._tail = f" (log stream: {log_stream})" if log_stream else ""
-        self._opener = opener
-        self._lock = threading.Lock()
-        self.sent: dict[str, Any] | None = None
-
-    def send(self, result: Result) -> bool:
-        with self._lock:
-            if self.sent is not None:
-                return False
-            body = response_body(self._event, result, tail=self._tail)
-            self.sent = json.loads(body)
-            logger.info("responding", extra={"status": result.status, "reason": result.reason[:1000], "physical_id": result.physical_id})
-            return self._put(body)
-
-    def _put(self, body: bytes) -> bool:
-        url = self._event.get("ResponseURL")
-        if not url:
-            logger.error("the event has no ResponseURL; CloudFormation cannot be answered")
-            return False
-        # The pre-signed URL is signed without a content type: send an empty one.
-        request = urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))})
-        for attempt in range(1, RESPONSE_ATTEMPTS + 1):
-            try:
-                with self._opener(request, timeout=RESPONSE_TIMEOUT_SECONDS) as answer:
-                    logger.info("response sent", extra={"http_status": getattr(answer, "status", None)})
-                    return True
-            except Exception as error:  # noqa: BLE001 - any failure to send is retried, then logged
-                logger.warning("response not sent", extra={"attempt": attempt, "error": type(error).__name__})
-        logger.error("could not send the response to CloudFormation")
-        return False
-
-
-def start_watchdog(
-    responder: Responder, context: Any, physical_id: Callable[[], str], *, timer_factory: Callable[..., Any] = threading.Timer
-) -> Any:
-    """Answer FAILED shortly before Lambda stops the function, whatever the handler is doing."""
-    delay = max(0.0, (context.get_remaining_time_in_millis() - WATCHDOG_MS) / 1000)
-
-    def expire() -> None:
-        responder.send(
-            Result(
-                FAILED,
-                "The function ran out of time (STS or the domain did not answer); check the STS VPC endpoint and "
-                "the security groups, or raise the construct's timeout",
-                physical_id(),
-            )
-        )
-
-    timer = timer_factory(delay, expire)
-    timer.daemon = True
-    timer.start()
-    return timer
-
-
 def api_factory_for(
     *, sts: Any, region: str, opener: Callable[..., Any], sleep: Callable[[float], None], context: Any
 ) -> ApiFactory:
@@ -570,31 +461,25 @@ def process(
     """Handle one request and always answer it; returns the response document sent."""
     properties = event.get("ResourceProperties") or {}
     roles = properties.get("Roles") if isinstance(properties.get("Roles"), list) else []
-    logger.info(
-        "request",
-        extra={
-            "request_type": event.get("RequestType"),
-            "logical_id": event.get("LogicalResourceId"),
-            "physical_id": event.get("PhysicalResourceId"),
-            "request_id": event.get("RequestId"),
-            "roles": [role.get("Name") for role in roles if isinstance(role, Mapping)],
-        },
-    )
-    responder = Responder(event, log_stream=getattr(context, "log_stream_name", ""), opener=opener)
     progress = Progress()
-    watchdog = start_watchdog(responder, context, lambda: failure_physical_id(event, progress), timer_factory=timer_factory)
-    try:
+
+    def respond() -> Result:
         factory = api_factory_for(
             sts=sts_factory(), region=region or os.environ["AWS_REGION"], opener=opener, sleep=sleep, context=context
         )
-        result = handle(event, api_factory=factory, progress=progress)
-    except Exception as error:  # noqa: BLE001 - every failure must become a FAILED response
-        logger.exception("request failed")
-        result = Result(FAILED, f"{type(error).__name__}: {error}", failure_physical_id(event, progress))
-    finally:
-        watchdog.cancel()
-    responder.send(result)
-    return responder.sent
+        return handle(event, api_factory=factory, progress=progress)
+
+    return answer(
+        event,
+        context,
+        respond,
+        failure_physical_id=lambda: failure_physical_id(event, progress),
+        timeout_reason=TIMEOUT_REASON,
+        logger=logger,
+        opener=opener,
+        timer_factory=timer_factory,
+        details={"roles": [role.get("Name") for role in roles if isinstance(role, Mapping)]},
+    )
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> None:

@@ -3,9 +3,10 @@ at deploy time, and answer CloudFormation itself. Entry point: ``handler.lambda_
 
 CloudFormation invokes the function asynchronously and then waits for a JSON document PUT to the
 request's pre-signed ``ResponseURL``. No response means a stack stuck until the custom resource's
-service timeout, so the function always answers, exactly once: on success, on a failed or aborted
-statement, on any exception, and, through a watchdog timer, a few seconds before Lambda would stop
-it (for example while an API call hangs).
+service timeout, so the function always answers, exactly once (``cfn_response.answer``, which the
+library's custom resource functions share): on success, on a failed or aborted statement, on any
+exception, and, through a watchdog timer, a few seconds before Lambda would stop it (for example
+while an API call hangs).
 
 Request types:
 
@@ -39,47 +40,44 @@ reads the secret: the Data API does).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cfn_response import FAILED, SUCCESS, Result, answer, request_fields, text_property
+
 logger = logging.getLogger("redshift_sql")
 
-SUCCESS = "SUCCESS"
-FAILED = "FAILED"
 #: The physical id of a resource whose Create failed; its rollback Delete does nothing.
 CREATE_FAILED_MARKER = "RedshiftSql::CREATE_FAILED"
-#: CloudFormation rejects custom resource responses larger than 4 KB.
-MAX_RESPONSE_BYTES = 4096
-TRUNCATED = " [truncated]"
 #: The Data API's limit on statements in one BatchExecuteStatement.
 MAX_STATEMENTS = 40
 #: Time the poll loop leaves for cancelling a running statement and answering.
 RESERVE_MS = 15_000
-#: The watchdog answers FAILED this long before Lambda stops the function.
-WATCHDOG_MS = 5_000
 FIRST_POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 10.0
 RUNNING = frozenset({"SUBMITTED", "PICKED", "STARTED"})
 #: Short timeouts and few retries, so that one hanging call cannot eat the time left to answer.
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 3, "mode": "standard"})
-RESPONSE_ATTEMPTS = 3
-RESPONSE_TIMEOUT_SECONDS = 5
+#: What the watchdog answers when Lambda is about to stop the function.
+TIMEOUT_REASON = (
+    "The function ran out of time (an AWS API call did not return); "
+    "raise the construct's timeout or check the VPC endpoints for redshift-data"
+)
 #: Data API error codes and message fragments (lower case) that mean "this cluster does not exist".
 _GONE_CODES = frozenset({"ResourceNotFoundException", "ClusterNotFoundFault", "ClusterNotFound"})
 _GONE_FRAGMENTS = ("redshift endpoint doesn't exist", "cluster not found", "clusternotfound")
 
 
-# --- pure functions: requests, statuses, responses -------------------------------------------
+# --- pure functions: requests and statuses -------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -102,23 +100,6 @@ class Request:
     delete_statements: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Result:
-    """What to tell CloudFormation."""
-
-    status: str
-    reason: str
-    physical_id: str
-    data: Mapping[str, str] = field(default_factory=dict)
-
-
-def _text(properties: Mapping[str, Any], key: str) -> str:
-    value = properties.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"ResourceProperties.{key} must be a non-empty string; got {value!r}")
-    return value
-
-
 def _statements(properties: Mapping[str, Any], key: str, *, required: bool) -> tuple[str, ...]:
     value = properties.get(key, [])
     if not isinstance(value, list) or not all(isinstance(s, str) and s.strip() for s in value):
@@ -132,19 +113,14 @@ def _statements(properties: Mapping[str, Any], key: str, *, required: bool) -> t
 
 def parse_request(event: Mapping[str, Any]) -> Request:
     """The request and its properties, checked; a ValueError names what is wrong."""
-    request_type = event.get("RequestType")
-    if request_type not in ("Create", "Update", "Delete"):
-        raise ValueError(f"unknown RequestType {request_type!r}")
+    fields = request_fields(event)
     properties = event.get("ResourceProperties") or {}
     return Request(
-        request_type=request_type,
-        logical_id=event["LogicalResourceId"],
-        request_id=event["RequestId"],
-        physical_id=event.get("PhysicalResourceId"),
+        **fields,
         target=Target(
-            cluster_identifier=_text(properties, "ClusterIdentifier"),
-            database=_text(properties, "Database"),
-            secret_arn=_text(properties, "SecretArn"),
+            cluster_identifier=text_property(properties, "ClusterIdentifier"),
+            database=text_property(properties, "Database"),
+            secret_arn=text_property(properties, "SecretArn"),
         ),
         create_statements=_statements(properties, "CreateStatements", required=True),
         delete_statements=_statements(properties, "DeleteStatements", required=False),
@@ -215,107 +191,7 @@ def cluster_is_gone(error: ClientError) -> bool:
     )
 
 
-def response_body(
-    event: Mapping[str, Any],
-    result: Result,
-    *,
-    tail: str = "",
-    limit: int = MAX_RESPONSE_BYTES,
-) -> bytes:
-    """The response document, at most ``limit`` bytes: a long reason is cut (keeping ``tail``,
-    which points to the log stream) and marked as truncated."""
-
-    def render(reason: str) -> bytes:
-        document = {
-            "Status": result.status,
-            "Reason": reason + tail,
-            "PhysicalResourceId": result.physical_id,
-            "StackId": event.get("StackId", ""),
-            "RequestId": event.get("RequestId", ""),
-            "LogicalResourceId": event.get("LogicalResourceId", ""),
-            "Data": dict(result.data),
-        }
-        return json.dumps(document, separators=(",", ":")).encode("utf-8")
-
-    body = render(result.reason)
-    if len(body) <= limit:
-        return body
-    kept, too_many = 0, len(result.reason)  # longest prefix that fits lies in [kept, too_many)
-    while too_many - kept > 1:
-        middle = (kept + too_many) // 2
-        if len(render(result.reason[:middle] + TRUNCATED)) <= limit:
-            kept = middle
-        else:
-            too_many = middle
-    return render(result.reason[:kept] + TRUNCATED)
-
-
-# --- effects: the Data API, the response, the watchdog --------------------------------------
-
-
-class Responder:
-    """Sends the one response a request gets; later attempts (the watchdog's or the handler's)
-    do nothing. The lock makes a late caller wait until the first response is out, so the function
-    never returns while a response is half sent."""
-
-    def __init__(self, event: Mapping[str, Any], *, log_stream: str, opener: Callable[..., Any]) -> None:
-        self._event = event
-        self._tail = f" (log stream: {log_stream})" if log_stream else ""
-        self._opener = opener
-        self._lock = threading.Lock()
-        self.sent: dict[str, Any] | None = None
-
-    def send(self, result: Result) -> bool:
-        with self._lock:
-            if self.sent is not None:
-                return False
-            body = response_body(self._event, result, tail=self._tail)
-            self.sent = json.loads(body)
-            logger.info(
-                "responding",
-                extra={"status": result.status, "reason": result.reason[:1000], "physical_id": result.physical_id},
-            )
-            return self._put(body)
-
-    def _put(self, body: bytes) -> bool:
-        url = self._event.get("ResponseURL")
-        if not url:
-            logger.error("the event has no ResponseURL; CloudFormation cannot be answered")
-            return False
-        # The pre-signed URL is signed without a content type: send an empty one.
-        request = urllib.request.Request(
-            url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
-        )
-        for attempt in range(1, RESPONSE_ATTEMPTS + 1):
-            try:
-                with self._opener(request, timeout=RESPONSE_TIMEOUT_SECONDS) as answer:
-                    logger.info("response sent", extra={"http_status": getattr(answer, "status", None)})
-                    return True
-            except Exception as error:  # noqa: BLE001 - any failure to send is retried, then logged
-                logger.warning("response not sent", extra={"attempt": attempt, "error": type(error).__name__})
-        logger.error("could not send the response to CloudFormation")
-        return False
-
-
-def start_watchdog(
-    responder: Responder,
-    context: Any,
-    physical_id: str,
-    *,
-    timer_factory: Callable[..., Any] = threading.Timer,
-) -> Any:
-    """Answer FAILED shortly before Lambda stops the function, whatever the handler is doing."""
-    delay = max(0.0, (context.get_remaining_time_in_millis() - WATCHDOG_MS) / 1000)
-    result = Result(
-        FAILED,
-        "The function ran out of time (an AWS API call did not return); "
-        "raise the construct's timeout or check the VPC endpoints for redshift-data",
-        physical_id,
-    )
-    timer = timer_factory(delay, responder.send, args=(result,))
-    timer.daemon = True
-    timer.start()
-    return timer
+# --- effects: the Data API -----------------------------------------------------------------
 
 
 def wait_for(client: Any, statement_id: str, context: Any, sleep: Callable[[float], None]) -> tuple[str, str]:
@@ -402,27 +278,16 @@ def process(
     timer_factory: Callable[..., Any] = threading.Timer,
 ) -> dict[str, Any] | None:
     """Handle one request and always answer it; returns the response document sent."""
-    logger.info(
-        "request",
-        extra={
-            "request_type": event.get("RequestType"),
-            "logical_id": event.get("LogicalResourceId"),
-            "physical_id": event.get("PhysicalResourceId"),
-            "request_id": event.get("RequestId"),
-        },
+    return answer(
+        event,
+        context,
+        lambda: handle(event, context, client=client_factory(), sleep=sleep),
+        failure_physical_id=lambda: failure_physical_id(event),
+        timeout_reason=TIMEOUT_REASON,
+        logger=logger,
+        opener=opener,
+        timer_factory=timer_factory,
     )
-    responder = Responder(event, log_stream=getattr(context, "log_stream_name", ""), opener=opener)
-    fallback = failure_physical_id(event)
-    watchdog = start_watchdog(responder, context, fallback, timer_factory=timer_factory)
-    try:
-        result = handle(event, context, client=client_factory(), sleep=sleep)
-    except Exception as error:  # noqa: BLE001 - every failure must become a FAILED response
-        logger.exception("request failed")
-        result = Result(FAILED, f"{type(error).__name__}: {error}", fallback)
-    finally:
-        watchdog.cancel()
-    responder.send(result)
-    return responder.sent
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> None:

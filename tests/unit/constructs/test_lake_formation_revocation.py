@@ -7,7 +7,6 @@ new tables to IAM_ALLOWED_PRINCIPALS."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -17,13 +16,21 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.assertions import Annotations, Match, Template
+from aws_cdk.assertions import Template
 
 from constructs_lib.lake_formation import IamAllowedPrincipalsRevocation, disable_iam_allowed_principals_for_new_tables
-from constructs_lib.lake_formation_revocation import FUNCTION_RUNTIME, HANDLER_DIR
+from constructs_lib.lake_formation_revocation import HANDLER_DIR
 from constructs_lib.monitoring import allow_cloudwatch_logs
-from tests.compliance.nag import acknowledgments
-from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, role_statements, via_service
+from tests.unit.constructs.deploy_time_function_helpers import (
+    FUNCTION_ACKNOWLEDGMENTS,
+    DeployTimeFunctionContract,
+    Synthesised,
+    acknowledged,
+    assert_function,
+    assert_role_is_lambdas_alone,
+    expected_role_statements,
+)
+from tests.unit.constructs.glue_helpers import arn_of, logical_id, role_statements
 from tests.unit.constructs.ingestion_helpers import stack
 
 ACCOUNT = "111122223333"
@@ -34,24 +41,15 @@ SCRATCH = "team_dev_scratch"
 
 
 @dataclass
-class Built:
-    scope: cdk.Stack
+class Built(Synthesised):
     sandbox: glue.Database
     sandbox_table: glue.CfnTable
     caller_key: kms.Key
     minimal: IamAllowedPrincipalsRevocation
     tuned: IamAllowedPrincipalsRevocation
-    template: Template
-    resources: dict
 
     def revocation(self, name: str) -> IamAllowedPrincipalsRevocation:
         return getattr(self, name)
-
-    def resource(self, construct) -> dict:
-        return self.resources[logical_id(construct)]
-
-    def props(self, construct) -> dict:
-        return self.resource(construct)["Properties"]
 
     def under(self, revocation: IamAllowedPrincipalsRevocation, cfn_type: type) -> list:
         return [c for c in revocation.node.find_all() if isinstance(c, cfn_type)]
@@ -81,8 +79,7 @@ def built() -> Built:
         restore_on_delete=True,
         after={SANDBOX: [sandbox, sandbox_table]},
     )
-    template = Template.from_stack(scope)
-    return Built(scope, sandbox, sandbox_table, caller_key, minimal, tuned, template, template.to_json()["Resources"])
+    return Built(scope, *Synthesised.template_of(scope), sandbox, sandbox_table, caller_key, minimal, tuned)
 
 
 # --- one function for several databases ------------------------------------------------------
@@ -208,20 +205,8 @@ def test_after_makes_that_databases_resource_and_grants_wait_and_nothing_else(bu
 
 @pytest.mark.parametrize(("name", "timeout"), [("minimal", 300), ("tuned", 600)])
 def test_function_is_python_on_the_newest_runtime_outside_any_vpc_with_one_execution_per_database_and_tracing(built, name, timeout) -> None:
-    revocation = built.revocation(name)
-    props = built.props(revocation.function)
-    assert (props["Runtime"], props["Handler"], props["Architectures"]) == (FUNCTION_RUNTIME.name, "handler.lambda_handler", ["arm64"])
-    assert FUNCTION_RUNTIME.name == "python3.14"
-    assert (props["MemorySize"], props["Timeout"], props["ReservedConcurrentExecutions"]) == (256, timeout, 2)
-    assert props["TracingConfig"] == {"Mode": "Active"}
-    assert props["LoggingConfig"] == {
-        "ApplicationLogLevel": "INFO",
-        "LogFormat": "JSON",
-        "LogGroup": ref(revocation.log_group),
-        "SystemLogLevel": "WARN",
-    }
-    assert props["KmsKeyArn"] == arn_of(revocation.key)
-    assert "VpcConfig" not in props and "Layers" not in props and "Environment" not in props
+    props = assert_function(built, built.revocation(name), timeout=timeout, concurrency=2)
+    assert "VpcConfig" not in props and "Environment" not in props
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -233,54 +218,11 @@ def test_concurrency_follows_the_number_of_databases(count: int) -> None:
     assert revocation.function.node.default_child.reserved_concurrent_executions == count
 
 
-def test_the_asset_is_the_handler_alone(built) -> None:
-    asset_hash = built.props(built.minimal.function)["Code"]["S3Key"].removesuffix(".zip")
-    staged = Path(cdk.Stage.of(built.scope).outdir) / f"asset.{asset_hash}"
-    assert sorted(p.name for p in staged.iterdir()) == ["handler.py"]
-    assert (staged / "handler.py").read_text() == (HANDLER_DIR / "handler.py").read_text()
-    assert not (HANDLER_DIR / "__init__.py").exists()  # package data, not a package
-    assert "aws_cdk" not in (HANDLER_DIR / "handler.py").read_text()
+# --- what every deploy-time function has: asset, dead letters, key, logs, removal -------------
 
 
-@pytest.mark.parametrize("name", ["minimal", "tuned"])
-def test_no_async_retries_and_failed_invocations_go_to_the_encrypted_dead_letter_queue(built, name) -> None:
-    revocation = built.revocation(name)
-    (config,) = [
-        c["Properties"]
-        for c in built.template.find_resources("AWS::Lambda::EventInvokeConfig").values()
-        if c["Properties"]["FunctionName"] == ref(revocation.function)
-    ]
-    assert (config["MaximumRetryAttempts"], config["Qualifier"]) == (0, "$LATEST")
-    assert built.props(revocation.function)["DeadLetterConfig"] == {"TargetArn": arn_of(revocation.dead_letter_queue)}
-    queue = built.props(revocation.dead_letter_queue)
-    assert (queue["KmsMasterKeyId"], queue["MessageRetentionPeriod"]) == (arn_of(revocation.key), 1_209_600)
-
-
-# --- encryption, logs and removal -----------------------------------------------------------------
-
-
-def test_log_group_uses_the_own_key_a_year_and_is_retained_by_default(built) -> None:
-    group = built.resource(built.minimal.log_group)
-    assert group["Properties"] == {"KmsKeyId": arn_of(built.minimal.key), "RetentionInDays": 365}
-    assert (group["DeletionPolicy"], built.resource(built.minimal.dead_letter_queue)["DeletionPolicy"]) == ("Retain", "Retain")
-    key = built.resource(built.minimal.key)
-    assert (key["Properties"]["EnableKeyRotation"], key["Properties"]["PendingWindowInDays"], key["DeletionPolicy"]) == (True, 30, "Retain")
-    assert "AllowCloudWatchLogsOfThisAccount" in [s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]]
-
-
-def test_a_passed_key_retention_and_removal_policy_are_used(built) -> None:
-    tuned = built.tuned
-    assert tuned.key is built.caller_key and tuned.node.try_find_child("Key") is None
-    group = built.resource(tuned.log_group)
-    assert group["Properties"] == {"KmsKeyId": arn_of(built.caller_key), "RetentionInDays": 30}
-    assert (group["DeletionPolicy"], built.resource(tuned.dead_letter_queue)["DeletionPolicy"]) == ("Delete", "Delete")
-    assert built.props(tuned.dead_letter_queue)["KmsMasterKeyId"] == arn_of(built.caller_key)
-
-
-def test_destroy_is_warned_about_and_retain_is_not(built) -> None:
-    annotations = Annotations.from_stack(built.scope)
-    assert annotations.find_warning("/Test/Tuned", Match.string_like_regexp(".*DESTROY.*"))
-    assert annotations.find_warning("/Test/Minimal", Match.string_like_regexp(".*DESTROY.*")) == []
+class TestItsDeployTimeFunction(DeployTimeFunctionContract):
+    handler_dir, plain, tuned = HANDLER_DIR, "minimal", "tuned"
 
 
 # --- IAM ----------------------------------------------------------------------------------------
@@ -288,8 +230,7 @@ def test_destroy_is_warned_about_and_retain_is_not(built) -> None:
 
 def test_role_may_do_exactly_what_the_handler_needs_on_exactly_its_databases(built) -> None:
     revocation = built.minimal
-    assert role_statements(built.template, revocation.role) == [
-        {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": arn_of(revocation.log_group)},
+    own = [
         {
             "Action": ["lakeformation:GrantPermissions", "lakeformation:ListPermissions", "lakeformation:RevokePermissions"],
             "Effect": "Allow",
@@ -308,44 +249,24 @@ def test_role_may_do_exactly_what_the_handler_needs_on_exactly_its_databases(bui
             ],
             "Sid": "ReadTheDatabasesAndTheirTables",
         },
-        {
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Condition": {"StringEquals": {"kms:ViaService": via_service("sqs")}},
-            "Effect": "Allow",
-            "Resource": arn_of(revocation.key),
-            "Sid": "UseKeyForDeadLetters",
-        },
-        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": arn_of(revocation.dead_letter_queue)},
-        {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Effect": "Allow", "Resource": "*"},
     ]
-    assert built.props(revocation.role)["AssumeRolePolicyDocument"]["Statement"] == [
-        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
-    ]
-    assert "ManagedPolicyArns" not in built.props(revocation.role)
+    # outside any VPC: no network-interface actions
+    assert role_statements(built.template, revocation.role) == expected_role_statements(revocation, own, in_vpc=False)
+    assert_role_is_lambdas_alone(built, revocation)
 
 
 def test_inherent_findings_are_acknowledged_on_the_construct_with_reviewable_reasons(built) -> None:
-    found = {
-        (ack.path.removeprefix("Test/Minimal"), ack.rule_id): ack.reason
-        for ack in acknowledgments(built.scope.node.root)
-        if ack.path.startswith("Test/Minimal")
-    }
-    assert set(found) == {
-        ("/Role", "AwsSolutions-IAM5[Resource::*]"),
+    found = acknowledged(built.minimal)
+    assert set(found) == FUNCTION_ACKNOWLEDGMENTS | {
         ("/Role", f"AwsSolutions-IAM5[Resource::arn:aws:glue:eu-west-1:{ACCOUNT}:table/{RAW}/*]"),
         ("/Role", f"AwsSolutions-IAM5[Resource::arn:aws:glue:eu-west-1:{ACCOUNT}:table/{CURATED}/*]"),
-        ("/Role", "HIPAA.Security-IAMNoInlinePolicy"),
-        ("/Role", "NIST.800.53.R5-IAMNoInlinePolicy"),
-        ("/Role", "PCI.DSS.321-IAMNoInlinePolicy"),
-        ("/Function", "Serverless-LambdaAsyncFailureDestination"),
         ("/Function", "HIPAA.Security-LambdaInsideVPC"),
         ("/Function", "NIST.800.53.R5-LambdaInsideVPC"),
         ("/Function", "PCI.DSS.321-LambdaInsideVPC"),
-        # made by constructs_lib.dead_letters; AwsSolutions-SQS3 recognises a Lambda DLQ by itself
-        ("/DeadLetterQueue", "Serverless-SQSRedrivePolicy"),
     }
     assert all(len(reason) >= 100 for reason in found.values())
     assert "only calls the Lake Formation and Glue" in found[("/Function", "HIPAA.Security-LambdaInsideVPC")]
+    assert "scoped to the databases, key, queue and log group" in found[("/Role", "HIPAA.Security-IAMNoInlinePolicy")]
     assert f"table/{CURATED}/*" in found[("/Role", f"AwsSolutions-IAM5[Resource::arn:aws:glue:eu-west-1:{ACCOUNT}:table/{CURATED}/*]")]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -13,12 +12,19 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_lib import DataNetwork
 from constructs_lib.monitoring import allow_cloudwatch_logs
-from constructs_lib.redshift_sql import FUNCTION_RUNTIME, HANDLER_DIR, RedshiftSql
-from tests.compliance.nag import acknowledgments
+from constructs_lib.redshift_sql import HANDLER_DIR, RedshiftSql
+from tests.unit.constructs.deploy_time_function_helpers import (
+    FUNCTION_ACKNOWLEDGMENTS,
+    DeployTimeFunctionContract,
+    Synthesised,
+    acknowledged,
+    assert_function,
+    assert_role_is_lambdas_alone,
+    expected_role_statements,
+)
 from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, role_statements, via_service
 from tests.unit.constructs.ingestion_helpers import stack
 
@@ -31,8 +37,7 @@ CLUSTER_IMPORT = {"Fn::ImportValue": "WarehouseClusterId"}
 
 
 @dataclass
-class Built:
-    scope: cdk.Stack
+class Built(Synthesised):
     network: DataNetwork
     secret: secretsmanager.Secret
     secret_key: kms.Key
@@ -40,17 +45,9 @@ class Built:
     caller_group: ec2.SecurityGroup
     default: RedshiftSql
     tuned: RedshiftSql
-    template: Template
-    resources: dict
 
     def sql(self, name: str) -> RedshiftSql:
         return getattr(self, name)
-
-    def resource(self, construct) -> dict:
-        return self.resources[logical_id(construct)]
-
-    def props(self, construct) -> dict:
-        return self.resource(construct)["Properties"]
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +87,7 @@ def built() -> Built:
         removal_policy=cdk.RemovalPolicy.DESTROY,
         **common,
     )
-    template = Template.from_stack(scope)
-    return Built(
-        scope, network, secret, secret_key, caller_key, caller_group, default, tuned, template, template.to_json()["Resources"]
-    )
+    return Built(scope, *Synthesised.template_of(scope), network, secret, secret_key, caller_key, caller_group, default, tuned)
 
 
 # --- the function -----------------------------------------------------------------------------
@@ -101,18 +95,8 @@ def built() -> Built:
 
 @pytest.mark.parametrize(("name", "timeout"), [("default", 300), ("tuned", 600)])
 def test_function_is_python_on_the_newest_runtime_with_one_execution_and_tracing(built, name, timeout) -> None:
-    props = built.props(built.sql(name).function)
-    assert (props["Runtime"], props["Handler"], props["Architectures"]) == (FUNCTION_RUNTIME.name, "handler.lambda_handler", ["arm64"])
-    assert FUNCTION_RUNTIME.name == "python3.14"
-    assert (props["MemorySize"], props["Timeout"], props["ReservedConcurrentExecutions"]) == (256, timeout, 1)
-    assert props["TracingConfig"] == {"Mode": "Active"}
-    assert props["LoggingConfig"] == {
-        "ApplicationLogLevel": "INFO",
-        "LogFormat": "JSON",
-        "LogGroup": ref(built.sql(name).log_group),
-        "SystemLogLevel": "WARN",
-    }
-    assert "Layers" not in props and "Environment" not in props
+    props = assert_function(built, built.sql(name), timeout=timeout, concurrency=1)
+    assert "Environment" not in props
 
 
 @pytest.mark.parametrize("name", ["default", "tuned"])
@@ -140,27 +124,6 @@ def test_a_passed_security_group_is_used_as_is(built) -> None:
     assert built.tuned.node.try_find_child("SecurityGroup") is None
     # Left as the caller made it: CDK's "no egress" placeholder, no rule added by the construct.
     assert [r["CidrIp"] for r in built.props(built.caller_group)["SecurityGroupEgress"]] == ["255.255.255.255/32"]
-
-
-def test_the_asset_is_the_handler_package_alone(built) -> None:
-    asset_hash = built.props(built.default.function)["Code"]["S3Key"].removesuffix(".zip")
-    staged = Path(cdk.Stage.of(built.scope).outdir) / f"asset.{asset_hash}"
-    assert sorted(p.name for p in staged.iterdir()) == ["handler.py"]
-    assert (staged / "handler.py").read_text() == (HANDLER_DIR / "handler.py").read_text()
-
-
-@pytest.mark.parametrize("name", ["default", "tuned"])
-def test_no_async_retries_and_failed_invocations_go_to_the_encrypted_dead_letter_queue(built, name) -> None:
-    sql = built.sql(name)
-    (config,) = [
-        c["Properties"]
-        for c in built.template.find_resources("AWS::Lambda::EventInvokeConfig").values()
-        if c["Properties"]["FunctionName"] == ref(sql.function)
-    ]
-    assert (config["MaximumRetryAttempts"], config["Qualifier"]) == (0, "$LATEST")
-    assert built.props(sql.function)["DeadLetterConfig"] == {"TargetArn": arn_of(sql.dead_letter_queue)}
-    queue = built.props(sql.dead_letter_queue)
-    assert (queue["KmsMasterKeyId"], queue["MessageRetentionPeriod"]) == (arn_of(sql.key), 1_209_600)
 
 
 # --- the custom resource ----------------------------------------------------------------------
@@ -193,40 +156,11 @@ def test_custom_resource_is_always_deleted_so_the_delete_statements_run(built, n
     assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Delete", "Delete")
 
 
-# --- encryption, logs and removal -------------------------------------------------------------
+# --- what every deploy-time function has: asset, dead letters, key, logs, removal -------------
 
 
-def test_log_group_uses_the_own_key_a_year_and_is_retained_by_default(built) -> None:
-    group = built.resource(built.default.log_group)
-    assert group["Properties"] == {"KmsKeyId": arn_of(built.default.key), "RetentionInDays": 365}
-    assert (group["DeletionPolicy"], built.resource(built.default.dead_letter_queue)["DeletionPolicy"]) == ("Retain", "Retain")
-
-
-def test_log_retention_and_removal_policy_are_as_passed(built) -> None:
-    group = built.resource(built.tuned.log_group)
-    assert group["Properties"] == {"KmsKeyId": arn_of(built.caller_key), "RetentionInDays": 30}
-    assert (group["DeletionPolicy"], built.resource(built.tuned.dead_letter_queue)["DeletionPolicy"]) == ("Delete", "Delete")
-
-
-def test_own_key_rotates_is_retained_and_lets_cloudwatch_logs_use_it(built) -> None:
-    key = built.resource(built.default.key)
-    assert (key["Properties"]["EnableKeyRotation"], key["Properties"]["PendingWindowInDays"], key["DeletionPolicy"]) == (True, 30, "Retain")
-    sids = [s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]]
-    assert "AllowCloudWatchLogsOfThisAccount" in sids
-    assert built.props(built.default.function)["KmsKeyArn"] == arn_of(built.default.key)
-
-
-def test_a_passed_key_encrypts_everything_and_no_key_is_created(built) -> None:
-    tuned = built.tuned
-    assert tuned.key is built.caller_key and tuned.node.try_find_child("Key") is None
-    assert built.props(tuned.function)["KmsKeyArn"] == arn_of(built.caller_key)
-    assert built.props(tuned.dead_letter_queue)["KmsMasterKeyId"] == arn_of(built.caller_key)
-
-
-def test_destroy_is_warned_about_and_retain_is_not(built) -> None:
-    annotations = Annotations.from_stack(built.scope)
-    assert annotations.find_warning("/Test/Tuned", Match.string_like_regexp(".*DESTROY.*"))
-    assert annotations.find_warning("/Test/Default", Match.string_like_regexp(".*DESTROY.*")) == []
+class TestItsDeployTimeFunction(DeployTimeFunctionContract):
+    handler_dir, plain, tuned = HANDLER_DIR, "default", "tuned"
 
 
 # --- IAM ----------------------------------------------------------------------------------------
@@ -234,8 +168,7 @@ def test_destroy_is_warned_about_and_retain_is_not(built) -> None:
 
 def test_role_may_do_exactly_what_the_handler_needs(built) -> None:
     sql = built.default
-    assert role_statements(built.template, sql.role) == [
-        {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": arn_of(sql.log_group)},
+    own = [
         {
             "Action": ["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"],
             "Effect": "Allow",
@@ -250,40 +183,17 @@ def test_role_may_do_exactly_what_the_handler_needs(built) -> None:
             "Sid": "FollowOwnStatementsOnly",
         },
         {"Action": "secretsmanager:GetSecretValue", "Effect": "Allow", "Resource": ref(built.secret), "Sid": "ReadTheAdminSecret"},
-        {
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Condition": {"StringEquals": {"kms:ViaService": via_service("sqs")}},
-            "Effect": "Allow",
-            "Resource": arn_of(sql.key),
-            "Sid": "UseKeyForDeadLetters",
-        },
-        {
-            "Action": [
-                "ec2:AssignPrivateIpAddresses",
-                "ec2:CreateNetworkInterface",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSubnets",
-                "ec2:UnassignPrivateIpAddresses",
-            ],
-            "Effect": "Allow",
-            "Resource": "*",
-            "Sid": "AttachToVpc",
-        },
-        {
-            "Action": "kms:Decrypt",
-            "Condition": {"StringEquals": {"kms:ViaService": via_service("secretsmanager")}},
-            "Effect": "Allow",
-            "Resource": arn_of(built.secret_key),
-            "Sid": "DecryptTheAdminSecret",
-        },
-        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": arn_of(sql.dead_letter_queue)},
-        {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Effect": "Allow", "Resource": "*"},
     ]
-    assert built.props(sql.role)["AssumeRolePolicyDocument"]["Statement"] == [
-        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
-    ]
-    assert "ManagedPolicyArns" not in built.props(sql.role)
+    decrypt_the_secret = {
+        "Action": "kms:Decrypt",
+        "Condition": {"StringEquals": {"kms:ViaService": via_service("secretsmanager")}},
+        "Effect": "Allow",
+        "Resource": arn_of(built.secret_key),
+        "Sid": "DecryptTheAdminSecret",
+    }
+    # The secret's key after the VPC actions, where it has always been: the deployed policy is unchanged.
+    assert role_statements(built.template, sql.role) == expected_role_statements(sql, own, after=[decrypt_the_secret], in_vpc=True)
+    assert_role_is_lambdas_alone(built, sql)
 
 
 def test_a_token_cluster_and_an_imported_secret_are_granted_exactly(built) -> None:
@@ -306,21 +216,11 @@ def test_a_secret_imported_by_complete_arn_is_granted_as_is() -> None:
 
 
 def test_inherent_findings_are_acknowledged_on_the_construct_with_reviewable_reasons(built) -> None:
-    found = {
-        (ack.path.removeprefix("Test/Default"), ack.rule_id): ack.reason
-        for ack in acknowledgments(built.scope.node.root)
-        if ack.path.startswith("Test/Default")
-    }
-    assert set(found) == {
-        ("/Role", "AwsSolutions-IAM5[Resource::*]"),
-        ("/Role", "HIPAA.Security-IAMNoInlinePolicy"),
-        ("/Role", "NIST.800.53.R5-IAMNoInlinePolicy"),
-        ("/Role", "PCI.DSS.321-IAMNoInlinePolicy"),
-        ("/Function", "Serverless-LambdaAsyncFailureDestination"),
-        # made by constructs_lib.dead_letters; AwsSolutions-SQS3 recognises a Lambda DLQ by itself
-        ("/DeadLetterQueue", "Serverless-SQSRedrivePolicy"),
-    }
+    found = acknowledged(built.default)
+    assert set(found) == FUNCTION_ACKNOWLEDGMENTS  # nothing of its own beyond what every such function has
     assert all(len(reason) >= 100 for reason in found.values())
+    assert "redshift-data:DescribeStatement" in found[("/Role", "AwsSolutions-IAM5[Resource::*]")]
+    assert "scoped to the cluster, secret, key, queue and log group" in found[("/Role", "HIPAA.Security-IAMNoInlinePolicy")]
 
 
 # --- validation ---------------------------------------------------------------------------------

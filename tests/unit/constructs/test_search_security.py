@@ -14,21 +14,23 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_lib import DataNetwork
 from constructs_lib.monitoring import allow_cloudwatch_logs
 from constructs_lib.search_domain import SearchCapacity, SearchDomain
-from constructs_lib.search_security import (
-    FUNCTION_RUNTIME,
-    HANDLER_DIR,
-    RESERVED_ROLE_NAMES,
-    SearchRole,
-    SearchSecurityRoles,
-)
+from constructs_lib.search_security import HANDLER_DIR, RESERVED_ROLE_NAMES, SearchRole, SearchSecurityRoles
 from stacks.compliance import add_compliance_checks
 from tests.compliance.nag import PACK_RULE_ID, acknowledgments, findings
-from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, role_statements, via_service
+from tests.unit.constructs.deploy_time_function_helpers import (
+    FUNCTION_ACKNOWLEDGMENTS,
+    DeployTimeFunctionContract,
+    Synthesised,
+    acknowledged,
+    assert_function,
+    assert_role_is_lambdas_alone,
+    expected_role_statements,
+)
+from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, role_statements
 from tests.unit.constructs.ingestion_helpers import stack, topic
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
@@ -47,28 +49,16 @@ def network(scope: cdk.Stack) -> DataNetwork:
 
 
 @dataclass
-class Built:
-    scope: cdk.Stack
+class Built(Synthesised):
     network: DataNetwork
     search: SearchDomain
     writer: iam.Role
     caller_key: kms.Key
     default: SearchSecurityRoles
     tuned: SearchSecurityRoles
-    template: Template
-    resources: dict
 
     def roles(self, name: str) -> SearchSecurityRoles:
         return getattr(self, name)
-
-    def resource(self, construct) -> dict:
-        return self.resources[logical_id(construct)]
-
-    def props(self, construct) -> dict:
-        return self.resource(construct)["Properties"]
-
-    def of_type(self, resource_type: str) -> dict[str, dict]:
-        return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +86,7 @@ def built() -> Built:
         key=caller_key, timeout=cdk.Duration.minutes(10), log_retention=logs.RetentionDays.ONE_MONTH,
         removal_policy=cdk.RemovalPolicy.DESTROY, **common,
     )
-    template = Template.from_stack(scope)
-    return Built(scope, net, search, writer, caller_key, default, tuned, template, template.to_json()["Resources"])
+    return Built(scope, *Synthesised.template_of(scope), net, search, writer, caller_key, default, tuned)
 
 
 # --- the custom resource ----------------------------------------------------------------------
@@ -197,65 +186,15 @@ def test_security_group_reaches_the_domain_on_443_only_and_vpc_endpoints_on_http
 
 @pytest.mark.parametrize(("name", "timeout"), [("default", 300), ("tuned", 600)])
 def test_function_is_python_on_the_newest_runtime_with_one_execution_tracing_and_regional_sts(built, name, timeout) -> None:
-    roles = built.roles(name)
-    props = built.props(roles.function)
-    assert (props["Runtime"], props["Handler"], props["Architectures"]) == (FUNCTION_RUNTIME.name, "handler.lambda_handler", ["arm64"])
-    assert FUNCTION_RUNTIME.name == "python3.14"
-    assert (props["MemorySize"], props["Timeout"], props["ReservedConcurrentExecutions"]) == (256, timeout, 1)
-    assert props["TracingConfig"] == {"Mode": "Active"}
-    assert props["LoggingConfig"] == {
-        "ApplicationLogLevel": "INFO", "LogFormat": "JSON", "LogGroup": ref(roles.log_group), "SystemLogLevel": "WARN",
-    }
+    props = assert_function(built, built.roles(name), timeout=timeout, concurrency=1)
     assert props["Environment"] == {"Variables": {"AWS_STS_REGIONAL_ENDPOINTS": "regional"}}
-    assert props["KmsKeyArn"] == arn_of(roles.key)
-    assert "Layers" not in props
 
 
-def test_the_asset_is_the_handler_alone_and_imports_no_cdk(built) -> None:
-    asset_hash = built.props(built.default.function)["Code"]["S3Key"].removesuffix(".zip")
-    staged = Path(cdk.Stage.of(built.scope).outdir) / f"asset.{asset_hash}"
-    assert sorted(p.name for p in staged.iterdir()) == ["handler.py"]
-    assert (staged / "handler.py").read_text() == (HANDLER_DIR / "handler.py").read_text()
-    assert not (HANDLER_DIR / "__init__.py").exists()
-    assert "aws_cdk" not in (HANDLER_DIR / "handler.py").read_text()
+# --- what every deploy-time function has: asset, dead letters, key, logs, removal -------------
 
 
-@pytest.mark.parametrize("name", ["default", "tuned"])
-def test_no_async_retries_and_failed_invocations_go_to_the_encrypted_dead_letter_queue(built, name) -> None:
-    roles = built.roles(name)
-    (config,) = [c["Properties"] for c in built.of_type("AWS::Lambda::EventInvokeConfig").values()
-                 if c["Properties"]["FunctionName"] == ref(roles.function)]
-    assert (config["MaximumRetryAttempts"], config["Qualifier"]) == (0, "$LATEST")
-    assert built.props(roles.function)["DeadLetterConfig"] == {"TargetArn": arn_of(roles.dead_letter_queue)}
-    queue = built.props(roles.dead_letter_queue)
-    assert (queue["KmsMasterKeyId"], queue["MessageRetentionPeriod"]) == (arn_of(roles.key), 1_209_600)
-
-
-# --- encryption, logs and removal -------------------------------------------------------------
-
-
-def test_log_group_uses_the_own_key_a_year_and_is_retained_by_default(built) -> None:
-    group = built.resource(built.default.log_group)
-    assert group["Properties"] == {"KmsKeyId": arn_of(built.default.key), "RetentionInDays": 365}
-    assert (group["DeletionPolicy"], built.resource(built.default.dead_letter_queue)["DeletionPolicy"]) == ("Retain", "Retain")
-    key = built.resource(built.default.key)
-    assert (key["Properties"]["EnableKeyRotation"], key["Properties"]["PendingWindowInDays"], key["DeletionPolicy"]) == (True, 30, "Retain")
-    assert "AllowCloudWatchLogsOfThisAccount" in [s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]]
-
-
-def test_a_passed_key_retention_and_removal_policy_are_used(built) -> None:
-    tuned = built.tuned
-    assert tuned.key is built.caller_key and tuned.node.try_find_child("Key") is None
-    group = built.resource(tuned.log_group)
-    assert group["Properties"] == {"KmsKeyId": arn_of(built.caller_key), "RetentionInDays": 30}
-    assert (group["DeletionPolicy"], built.resource(tuned.dead_letter_queue)["DeletionPolicy"]) == ("Delete", "Delete")
-    assert built.props(tuned.dead_letter_queue)["KmsMasterKeyId"] == arn_of(built.caller_key)
-
-
-def test_destroy_is_warned_about_and_retain_is_not(built) -> None:
-    annotations = Annotations.from_stack(built.scope)
-    assert annotations.find_warning("/Test/Tuned", Match.string_like_regexp(".*DESTROY.*"))
-    assert annotations.find_warning("/Test/Default", Match.string_like_regexp(".*DESTROY.*")) == []
+class TestItsDeployTimeFunction(DeployTimeFunctionContract):
+    handler_dir, plain, tuned = HANDLER_DIR, "default", "tuned"
 
 
 # --- IAM --------------------------------------------------------------------------------------
@@ -264,33 +203,9 @@ def test_destroy_is_warned_about_and_retain_is_not(built) -> None:
 @pytest.mark.parametrize("name", ["default", "tuned"])
 def test_role_may_assume_exactly_the_master_role_and_nothing_else_of_note(built, name) -> None:
     roles = built.roles(name)
-    assert role_statements(built.template, roles.role) == [
-        {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": arn_of(roles.log_group)},
-        {"Action": "sts:AssumeRole", "Effect": "Allow", "Resource": arn_of(built.search.master_role), "Sid": "AssumeTheDomainsMasterRole"},
-        {
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Condition": {"StringEquals": {"kms:ViaService": via_service("sqs")}},
-            "Effect": "Allow",
-            "Resource": arn_of(roles.key),
-            "Sid": "UseKeyForDeadLetters",
-        },
-        {
-            "Action": [
-                "ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
-                "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses",
-            ],
-            "Effect": "Allow",
-            "Resource": "*",
-            "Sid": "AttachToVpc",
-        },
-        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": arn_of(roles.dead_letter_queue)},
-        {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Effect": "Allow", "Resource": "*"},
-    ]
-    role = built.props(roles.role)
-    assert role["AssumeRolePolicyDocument"]["Statement"] == [
-        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
-    ]
-    assert "ManagedPolicyArns" not in role and "Policies" not in role
+    assume = {"Action": "sts:AssumeRole", "Effect": "Allow", "Resource": arn_of(built.search.master_role), "Sid": "AssumeTheDomainsMasterRole"}
+    assert role_statements(built.template, roles.role) == expected_role_statements(roles, [assume], in_vpc=True)
+    assert_role_is_lambdas_alone(built, roles)
 
 
 def test_searchdomains_master_role_lets_iam_decide_so_the_identity_policy_suffices(built) -> None:
@@ -300,20 +215,11 @@ def test_searchdomains_master_role_lets_iam_decide_so_the_identity_policy_suffic
 
 
 def test_inherent_findings_are_acknowledged_on_the_construct_with_reviewable_reasons(built) -> None:
-    found = {
-        (ack.path.removeprefix("Test/Default"), ack.rule_id): ack.reason
-        for ack in acknowledgments(built.scope.node.root)
-        if ack.path.startswith("Test/Default/")
-    }
-    assert set(found) == {
-        ("/Role", "AwsSolutions-IAM5[Resource::*]"),
-        ("/Role", "HIPAA.Security-IAMNoInlinePolicy"),
-        ("/Role", "NIST.800.53.R5-IAMNoInlinePolicy"),
-        ("/Role", "PCI.DSS.321-IAMNoInlinePolicy"),
-        ("/Function", "Serverless-LambdaAsyncFailureDestination"),
-        ("/DeadLetterQueue", "Serverless-SQSRedrivePolicy"),  # made by constructs_lib.dead_letters
-    }
+    found = acknowledged(built.default)
+    assert set(found) == FUNCTION_ACKNOWLEDGMENTS  # nothing of its own beyond what every such function has
     assert all(len(reason) >= 100 for reason in found.values())
+    assert "sts:AssumeRole, names the domain's master role alone" in found[("/Role", "AwsSolutions-IAM5[Resource::*]")]
+    assert "scoped to the master role, key, queue and log group" in found[("/Role", "HIPAA.Security-IAMNoInlinePolicy")]
 
 
 # --- SearchRole -------------------------------------------------------------------------------
