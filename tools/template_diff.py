@@ -289,13 +289,16 @@ class Assembly:
 
     directory: Path | None
     stacks: dict[str, tuple[str, Path]]
+    #: Findings of the compliance checks (cdk-nag, CloudFormation validation) when they failed the
+    #: synth: the templates are written all the same, and are diffed.
+    compliance_findings: int = 0
 
     @classmethod
     def empty(cls) -> Assembly:
         return cls(directory=None, stacks={})
 
     @classmethod
-    def read(cls, directory: Path) -> Assembly:
+    def read(cls, directory: Path, compliance_findings: int = 0) -> Assembly:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
         stacks = {}
         for artifact_id, artifact in manifest.get("artifacts", {}).items():
@@ -304,18 +307,42 @@ class Assembly:
             properties = artifact.get("properties", {})
             name = properties.get("stackName", artifact_id)
             stacks[name] = (artifact.get("displayName", artifact_id), directory / properties["templateFile"])
-        return cls(directory=directory, stacks=stacks)
+        return cls(directory=directory, stacks=stacks, compliance_findings=compliance_findings)
 
     def template(self, stack: str) -> dict[str, Any]:
         return json.loads(self.stacks[stack][1].read_text(encoding="utf-8"))
 
 
 def synthesise(runner: Runner, cdk: str, app_dir: Path, env: str, outdir: Path, label: str) -> Assembly:
+    """The synthesised assembly of ``env``. A synth that fails only its compliance checks (the app
+    registers cdk-nag as validation plugins, which fail the synth and write a validation report) has
+    still written every template;
+    they are diffed, and the failure is reported with the diff (a renamed bucket, say, fails both)."""
     args = [cdk, "synth", "--quiet", "--no-lookups", "--no-notices", "-c", f"env={env}", "-o", str(outdir)]
     code, output = runner.run(args, cwd=app_dir, timeout=SYNTH_TIMEOUT_SECONDS)
-    if code != 0 or not (outdir / "manifest.json").exists():
+    if not (outdir / "manifest.json").exists():
         raise TemplateDiffError(f"cdk synth of {env} at {label} failed (exit {code}):\n{_excerpt(output)}")
+    if code != 0:
+        findings = compliance_findings(outdir)
+        if not findings:
+            raise TemplateDiffError(f"cdk synth of {env} at {label} failed (exit {code}):\n{_excerpt(output)}")
+        return Assembly.read(outdir, compliance_findings=findings)
     return Assembly.read(outdir)
+
+
+def compliance_findings(outdir: Path) -> int:
+    """How many violations the validation report of a failed synth holds (0 without a report)."""
+    report = outdir / "validation-report.json"
+    if not report.exists():
+        return 0
+    plugins = json.loads(report.read_text(encoding="utf-8")).get("pluginReports", [])
+    return sum(
+        len(violation.get("violatingConstructs", [])) or 1
+        for plugin in plugins
+        if plugin.get("summary", {}).get("status") != "success"
+        for violation in plugin.get("violations", [])
+        if violation.get("severity") != "info"
+    )
 
 
 def _excerpt(output: str) -> str:
@@ -332,7 +359,11 @@ def cli_diff(runner: Runner, cdk: str, scratch: Path, head: Assembly, stack: str
     selector = head.stacks[stack][0]
     args = [
         cdk, "diff", "--app", str(head.directory), "--template", str(base_template_file), "--method", "template",
-        "--exclusively", "--no-color", "--no-notices", "--no-lookups", "--fail-on", "destructive", selector,
+        "--exclusively", "--no-color", "--no-notices", "--no-lookups", "--fail-on", "destructive",
+        # An assembly whose synth failed its compliance checks carries their errors in its metadata,
+        # and the CLI refuses such an assembly unless told to read it anyway.
+        *(["--ignore-errors"] if head.compliance_findings else []),
+        selector,
     ]  # fmt: skip
     code, output = runner.run(args, cwd=scratch, timeout=DIFF_TIMEOUT_SECONDS)
     # --fail-on destructive: exit 1 with the CLI's own list of destructive changes, which the
@@ -445,7 +476,10 @@ def run(args: argparse.Namespace) -> int:
             args.jobs, [lambda e=env, s=stack: stack_diff(runner, cdk, scratch, *pairs[e], s) for env, stack in work], runner
         )
         env_diffs = [
-            EnvironmentDiff(env=env, stacks=[d for (e, _), d in zip(work, diffs, strict=True) if e == env], base_found=env in base_envs)
+            EnvironmentDiff(
+                env=env, stacks=[d for (e, _), d in zip(work, diffs, strict=True) if e == env], base_found=env in base_envs,
+                compliance_findings=pairs[env][1].compliance_findings,
+            )
             for env in envs
         ]
 
@@ -463,7 +497,10 @@ def run(args: argparse.Namespace) -> int:
     finished = time.monotonic()
     print(f"Comment: {_shown(out_dir / 'comment.md')}. Took {finished - started:.0f} s "
           f"(synth {synthesised - started:.0f} s, diff {finished - synthesised:.0f} s).")  # fmt: skip
-    return EXIT_DESTRUCTIVE if verdict.unacknowledged() else EXIT_OK
+    if verdict.unacknowledged():
+        return EXIT_DESTRUCTIVE
+    # The diff is made, but the change does not synthesise cleanly: it cannot land as it is.
+    return EXIT_ERROR if any(e.compliance_findings for e in env_diffs) else EXIT_OK
 
 
 def _shown(path: Path) -> str:

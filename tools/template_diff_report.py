@@ -111,6 +111,8 @@ class EnvironmentDiff:
     env: str
     stacks: list[StackDiff]
     base_found: bool = True  # False: the base has no such environment (every stack is new)
+    #: Violations of the compliance checks that failed the working tree's synth (0: it passed).
+    compliance_findings: int = 0
 
     def changed(self) -> list[StackDiff]:
         return [s for s in self.stacks if s.has_changes]
@@ -327,6 +329,14 @@ def environment_report(
     lines = [f"## Template diff: `{env}`", "", f"Base: {base_label} → the working tree.", ""]
     if not env_diff.base_found:
         lines += [f"The base has no `{env}` environment: every stack is new.", ""]
+    if env_diff.compliance_findings:
+        lines += [
+            "> [!WARNING]",
+            f"> The working tree fails the compliance checks in `{env}`: {env_diff.compliance_findings} finding(s) of "
+            "cdk-nag or CloudFormation validation (`make test` names them). The diff below is of the templates "
+            "the synth wrote anyway.",
+            "",
+        ]
     if include_caution:
         lines += caution_block(findings)
     if not changed:
@@ -449,6 +459,10 @@ def summary(env_diffs: Sequence[EnvironmentDiff], verdict: Verdict, base_label: 
         for finding in verdict.findings:
             lines.append(f"  {finding.status.upper() if finding.status == NOT_ACKNOWLEDGED else finding.status}: "
                          f"{finding.env} {finding.resource} {finding.change.old_type or finding.change.resource_type}: {finding.why(markdown=False)}")
+    for env_diff in env_diffs:
+        if env_diff.compliance_findings:
+            lines.append(f"Failing: the working tree fails the compliance checks in {env_diff.env} "
+                         f"({env_diff.compliance_findings} finding(s)); the diff is of the templates it wrote anyway.")
     for entry in verdict.stale:
         lines.append(f"Stale acknowledgment (matches nothing; delete it): {entry.resource}")
     for entry in verdict.carried_over:

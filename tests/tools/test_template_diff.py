@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.template_diff import Base, TemplateDiffError, plan_environments, resolve_base
+from tools.template_diff import Base, TemplateDiffError, compliance_findings, plan_environments, resolve_base
 from tools.template_diff_parse import (
     ADDED,
     DESTROYED,
@@ -792,3 +792,31 @@ def test_the_diff_runs_before_the_comment_and_the_job_fails_after_it() -> None:
 def test_the_workflow_token_can_comment_and_read_only() -> None:
     permissions = yaml.safe_load(WORKFLOW.read_text())["permissions"]
     assert permissions == {"contents": "read", "pull-requests": "write"}
+
+
+# --- A working tree that fails its compliance checks -------------------------------------------
+
+
+def test_compliance_findings_counts_the_failed_plugins_violations(tmp_path: Path) -> None:
+    report = {
+        "pluginReports": [
+            {"summary": {"status": "failure"}, "violations": [
+                {"ruleName": "AwsSolutions-IAM5", "severity": "error", "violatingConstructs": [{"constructPath": "a"}, {"constructPath": "b"}]},
+                {"ruleName": "Serverless-X", "severity": "warning", "violatingConstructs": [{"constructPath": "c"}]},
+            ]},
+            {"summary": {"status": "success"}, "violations": []},
+        ]
+    }
+    (tmp_path / "validation-report.json").write_text(json.dumps(report))
+    assert compliance_findings(tmp_path) == 3
+    assert compliance_findings(tmp_path / "nowhere") == 0
+
+
+def test_a_compliance_failure_is_reported_above_the_diff() -> None:
+    env = rich_environment()
+    failing = EnvironmentDiff(env=env.env, stacks=env.stacks, compliance_findings=22)
+    report = environment_report(failing, destructive_changes(failing, STATEFUL_TYPES), "b")
+    warning = report.index("> [!WARNING]")
+    assert "fails the compliance checks in `dev`: 22 finding(s)" in report
+    assert warning < report.index("> [!CAUTION]")
+    assert "[!WARNING]" not in environment_report(env, destructive_changes(env, STATEFUL_TYPES), "b")
