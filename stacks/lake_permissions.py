@@ -38,14 +38,12 @@ PERSONAS: dict[str, str] = {
     "raw-crawler": "the raw crawler's role (catalog stack)",
     "curated-crawler": "the curated crawler's role (catalog stack)",
     "raw-to-curated-job": "the Glue job's role (catalog stack)",
-    "analyst": "analyst persona role",
-    "restricted-analyst": "restricted analyst persona role",
+    "analyst": "the analyst persona's role: `analytics-<env>-analyst`, or `governance.analyst.role_arn` (catalog stack)",
+    "restricted-analyst": "the restricted analyst persona's role: `analytics-<env>-restricted-analyst`, or `governance.restricted_analyst.role_arn` (catalog stack)",
     "redshift-spectrum": "the warehouse's Spectrum role (warehouse stack)",
     "emr": "the EMR instance role (emr stack)",
     "governance-automation": "the IAMAllowedPrincipals revocation function's role (catalog stack)",
 }
-#: Personas whose grants are created by this module's caller in a stack other than the catalog's.
-GRANTED_ELSEWHERE = {"redshift-spectrum": "warehouse", "emr": "emr"}
 
 
 @dataclass(frozen=True)
@@ -156,6 +154,11 @@ def _rows_read(row: GrantRow) -> str:
     if row.row_filter is not None:
         return "`" + row.row_filter.replace("|", "\\|") + "`"
     return "all" if "SELECT" in row.permissions or "ALL" in row.permissions else ""
+
+
+def render_persona_legend() -> str:
+    """Who each persona of the tables is."""
+    return "".join(f"- `{persona}`: {who}\n" for persona, who in PERSONAS.items())
 
 
 def render_permissions_table(env_name: str, grants: Sequence[GrantRow]) -> str:

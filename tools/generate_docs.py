@@ -28,9 +28,9 @@ def lake_permissions_section() -> str:
     from app import environment_lake_grants, governance_settings
     from config import available_environments, load_config
     from constructs_lib import ResourceNamer
-    from stacks.lake_permissions import render_permissions_table
+    from stacks.lake_permissions import render_permissions_table, render_persona_legend
 
-    tables = []
+    tables = [render_persona_legend()]
     for env_name in available_environments():
         env = load_config(env_name).environment
         grants = environment_lake_grants(ResourceNamer(project=env.project, stage=env.name), governance_settings(env))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from app import environment_lake_grants
 from constructs_lib import ResourceNamer
 from stacks.lake_governance import GovernanceSettings
-from stacks.lake_permissions import GrantRow, lake_grants, names_for
+from stacks.lake_permissions import GrantRow
 
 IMPORTED_ANALYST_ARN = "arn:aws:iam::111122223333:role/team-analyst"
 #: Hybrid access, imported analyst role, two hidden columns and another row filter.
@@ -18,10 +19,5 @@ HYBRID_GOVERNANCE = GovernanceSettings(
 
 
 def hybrid_grants(namer: ResourceNamer) -> list[GrantRow]:
-    governance = HYBRID_GOVERNANCE
-    return lake_grants(
-        names_for(namer),
-        sensitive_columns=governance.sensitive_columns,
-        row_filter=governance.row_filter,
-        hybrid_access=governance.hybrid_access,
-    )
+    """The grants the app makes from ``HYBRID_GOVERNANCE``."""
+    return environment_lake_grants(namer, HYBRID_GOVERNANCE)
