@@ -19,8 +19,8 @@ CLI_STAMP := node_modules/.installed
 .PHONY: help install install-dev synth synth-all test lint bench docs snapshots diff diff-deployed deploy clean
 
 help: ## List every target
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
-	@echo "  Variables: ENV=dev|staging|prod (default dev)"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+	@echo "  Variables: ENV=dev|staging|prod (default dev); for diff: BASE=<git ref>, DIFF_ENVS=dev,prod, ALLOW_DESTRUCTIVE=1"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
