@@ -1,24 +1,484 @@
-"""A Trino server over a local curated folder, for tests and ``make pipeline``. Skeleton."""
+"""A Trino server over a local curated folder, for the tests and ``make pipeline``.
+
+``TrinoServer(curated_dir, quarantine_dir=None)`` is a context manager. On entry it starts the
+pinned Trino (tools/trino/install.py; ``make trino`` fetches it) with the newer JDK
+(``TRINO_JAVA_HOME``, default tools/trino/artifacts.py ``DEFAULT_JAVA_HOME``) on a free
+loopback port, with a small heap (``-Xmx1G``), its node data, metastore and logs in a temporary
+directory that is removed on exit. One catalog, ``awsdatacatalog`` (Athena's name for the Glue
+Data Catalog), is the Hive connector with a file metastore and Trino's native local file
+system. In it, the schema named like the environment's curated Glue database
+(``analytics_dev_curated`` by default) holds the curated table as
+stacks/telemetry_tables.py declares it: the same name, columns, types, partition key and
+format, derived from those constants (:func:`curated_table_ddl`), external, located at
+``curated_dir``. Its partitions are registered as the curated crawler registers them: the
+crawler only adds the ``event_date=`` folders it finds (the table has no partition projection),
+which is ``CALL system.sync_partition_metadata(..., 'ADD')``; :meth:`TrinoServer.sync_partitions`
+runs it again after new data (``run_saved_query`` does so before every query, as the
+workflow runs the crawler after every job run).
+
+``quarantine_dir`` (optional) is the job's quarantine folder (``run_id=<run>/*.json.gz``); it
+becomes the table ``quarantine`` of the same schema (JSON lines, partitioned by ``run_id``).
+It is not a catalogued table of the platform, only a convenience for counting.
+
+Every query runs with the session time zone UTC, as Athena's, in catalog ``awsdatacatalog`` and
+the curated schema. ``.query(sql, params=None) -> list[tuple]`` returns the rows as the ``trino``
+client types them (``datetime`` for timestamps, ``date``, ``dict`` for maps, ``float``, ...).
+``params`` are bound by the client (it sends ``EXECUTE ... USING``); saved queries go through
+tools/trino/saved_queries.py instead, which spells out ``PREPARE``/``EXECUTE ... USING``.
+
+``point_at(curated_dir, quarantine_dir=None)`` re-points the tables at other folders without a
+restart (the test session starts one server and gives each test its own data).
+
+Stopping: ``__exit__`` (and ``stop()``) sends SIGTERM to the server's process group, waits at
+most 15 s, then SIGKILLs it; the JVM also gets SIGKILL from the kernel if
+this Python process dies first (``PR_SET_PDEATHSIG``), so a killed test run leaves no server.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from tools.trino.artifacts import DEFAULT_JAVA_HOME
+from tools.trino.install import ensure_trino
+
+#: Athena's catalog name for the Glue Data Catalog, in Trino's lower case.
+CATALOG = "awsdatacatalog"
+HEAP = "1G"
+START_TIMEOUT_SECONDS = 180
+STOP_TIMEOUT_SECONDS = 15
+QUERY_TIMEOUT_SECONDS = 120
+
+
+class TrinoStartError(RuntimeError):
+    """The server did not come up; the message carries the end of its log."""
+
+
+def java_home() -> Path:
+    home = Path(os.environ.get("TRINO_JAVA_HOME", DEFAULT_JAVA_HOME))
+    if not (home / "bin" / "java").exists():
+        raise TrinoStartError(
+            f"no java at {home}/bin/java: Trino 476 needs Java 24 or newer; set TRINO_JAVA_HOME to its JDK"
+        )
+    return home
+
+
+def default_database(env_name: str = "dev") -> str:
+    """The environment's curated Glue database name, as the catalog stack names it."""
+    from config import load_config
+    from constructs_lib.naming import ResourceNamer
+
+    environment = load_config(env_name).environment
+    return ResourceNamer(project=environment.project, stage=environment.name).sql_name("curated")
+
+
+# --- The declared table, in Trino's DDL ---------------------------------------------------------
+
+_HIVE_TO_TRINO = {
+    "string": "varchar",
+    "int": "integer",
+    "integer": "integer",
+    "bigint": "bigint",
+    "smallint": "smallint",
+    "tinyint": "tinyint",
+    "double": "double",
+    "float": "real",
+    "boolean": "boolean",
+    "date": "date",
+    # The Hive connector reads timestamps with millisecond precision by default
+    # (hive.timestamp-precision), as Athena engine v3 does.
+    "timestamp": "timestamp(3)",
+    "binary": "varbinary",
+}
+
+
+def trino_type(hive_type: str) -> str:
+    """A Glue (Hive) type string, as the CDK writes it, in Trino's syntax:
+    ``map<string,double>`` -> ``map(varchar, double)``."""
+    text = hive_type.replace(" ", "").lower()
+    position = 0
+
+    def parse() -> str:
+        nonlocal position
+        match = re.compile(r"[a-z_][a-z0-9_]*").match(text, position)
+        if not match:
+            raise ValueError(f"cannot read the Glue type {hive_type!r} at {text[position:]!r}")
+        name = match.group(0)
+        position = match.end()
+        if name in ("map", "array", "struct"):
+            if text[position] != "<":
+                raise ValueError(f"{name} without type arguments in {hive_type!r}")
+            position += 1
+            parts = []
+            while True:
+                if name == "struct":
+                    field = re.compile(r"([a-z_][a-z0-9_]*):").match(text, position)
+                    if not field:
+                        raise ValueError(f"a struct field without a name in {hive_type!r}")
+                    position = field.end()
+                    parts.append(f'"{field.group(1)}" {parse()}')
+                else:
+                    parts.append(parse())
+                separator = text[position]
+                position += 1
+                if separator == ">":
+                    break
+            trino_name = {"map": "map", "array": "array", "struct": "row"}[name]
+            return f"{trino_name}({', '.join(parts)})"
+        if name == "decimal" and position < len(text) and text[position] == "(":
+            end = text.index(")", position)
+            precision = text[position : end + 1]
+            position = end + 1
+            return f"decimal{precision}"
+        if name in ("varchar", "char") and position < len(text) and text[position] == "(":
+            end = text.index(")", position)
+            length = text[position : end + 1]
+            position = end + 1
+            return f"{name}{length}"
+        if name not in _HIVE_TO_TRINO:
+            raise ValueError(f"no Trino type known for the Glue type {name!r} (in {hive_type!r})")
+        return _HIVE_TO_TRINO[name]
+
+    result = parse()
+    if position != len(text):
+        raise ValueError(f"trailing text in the Glue type {hive_type!r}")
+    return result
+
+
+def declared_columns() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(data columns, partition keys) of the declared curated table as (name, Glue type)."""
+    from stacks.telemetry_tables import CURATED_COLUMNS, PARTITION_KEYS
+
+    return (
+        [(c.name, c.type.input_string) for c in CURATED_COLUMNS],
+        [(c.name, c.type.input_string) for c in PARTITION_KEYS],
+    )
+
+
+def curated_table_ddl(database: str, location: str) -> str:
+    """``CREATE TABLE`` of the declared curated table (stacks/telemetry_tables.py) for Trino's
+    Hive connector: Parquet, external at ``location``, partitioned by the declared keys (which
+    the Hive connector wants as the last columns, in order)."""
+    from stacks.telemetry_tables import TABLE_NAME
+
+    columns, partitions = declared_columns()
+    column_sql = ",\n    ".join(f'"{name}" {trino_type(kind)}' for name, kind in [*columns, *partitions])
+    partitioned_by = ", ".join(f"'{name}'" for name, _ in partitions)
+    return (
+        f'CREATE TABLE "{database}"."{TABLE_NAME}" (\n    {column_sql}\n)\n'
+        f"WITH (format = 'PARQUET', external_location = '{location}', partitioned_by = ARRAY[{partitioned_by}])"
+    )
+
+
+#: The job's quarantine rows (glue_scripts/raw_to_curated.py QUARANTINE_COLUMNS), run_id as
+#: the partition folder. quarantined_at is kept as text (the job writes ISO-8601 with a Z).
+QUARANTINE_TABLE = "quarantine"
+
+
+def quarantine_table_ddl(database: str, location: str) -> str:
+    return (
+        f'CREATE TABLE "{database}"."{QUARANTINE_TABLE}" (\n'
+        '    "raw_line" varchar, "reason" varchar, "source_file" varchar, "quarantined_at" varchar, "run_id" varchar\n)\n'
+        f"WITH (format = 'JSON', external_location = '{location}', partitioned_by = ARRAY['run_id'])"
+    )
+
+
+# --- The server ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _local_uri(path: Path) -> str:
+    """A folder as the native local file system names it (``local.location`` is ``/``)."""
+    return "local://" + str(Path(path).resolve())
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the parent dies (Linux; elsewhere a no-op)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class TrinoServer:
     """``with TrinoServer(curated_dir) as server: server.query("SELECT ...")``."""
 
-    def __init__(self, curated_dir: Path, quarantine_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        curated_dir: Path,
+        quarantine_dir: Path | None = None,
+        *,
+        database: str | None = None,
+        heap: str = HEAP,
+    ) -> None:
         self.curated_dir = Path(curated_dir)
         self.quarantine_dir = Path(quarantine_dir) if quarantine_dir else None
+        self.database = database or default_database()
+        self.heap = heap
+        self.port: int | None = None
+        self.workdir: Path | None = None
+        self.process: subprocess.Popen | None = None
+        self.start_seconds: float | None = None
+        self._databases: set[str] = set()
+        self._connection = None
 
-    def __enter__(self) -> "TrinoServer":
-        raise NotImplementedError
+    # -- lifecycle
+
+    def __enter__(self) -> TrinoServer:
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        pass
+        self.stop()
+
+    def start(self) -> None:
+        started = time.monotonic()
+        home = ensure_trino()
+        java = java_home() / "bin" / "java"
+        self.workdir = Path(tempfile.mkdtemp(prefix="trino-"))
+        self.port = free_port()
+        etc = self.workdir / "etc"
+        (etc / "catalog").mkdir(parents=True)
+        (self.workdir / "metastore").mkdir()
+        # Only the Hive connector: loading the core's other plugins costs start time for nothing.
+        plugins = self.workdir / "plugin"
+        plugins.mkdir()
+        (plugins / "hive").symlink_to(home / "plugin" / "hive", target_is_directory=True)
+        (etc / "config.properties").write_text(
+            "\n".join(
+                [
+                    "coordinator=true",
+                    "node-scheduler.include-coordinator=true",
+                    f"http-server.http.port={self.port}",
+                    f"discovery.uri=http://127.0.0.1:{self.port}",
+                    "node.environment=local",
+                    "node.id=local-trino",
+                    "node.bind-ip=127.0.0.1",
+                    "node.internal-address=127.0.0.1",
+                    f"plugin.dir={plugins}",
+                    "catalog.management=static",
+                    f"catalog.config-dir={etc / 'catalog'}",
+                    "query.max-memory=512MB",
+                    "query.max-memory-per-node=512MB",
+                    # Two shared cores: few threads, no spilling.
+                    "task.concurrency=2",
+                    "task.max-worker-threads=4",
+                    "http-server.threads.max=50",
+                    "http-server.log.enabled=false",
+                    "",
+                ]
+            )
+        )
+        (etc / "catalog" / f"{CATALOG}.properties").write_text(
+            "\n".join(
+                [
+                    "connector.name=hive",
+                    "hive.metastore=file",
+                    f"hive.metastore.catalog.dir={_local_uri(self.workdir / 'metastore')}",
+                    "fs.native-local.enabled=true",
+                    "local.location=/",
+                    # INT96 timestamps, if any, are read as UTC (the job writes TIMESTAMP_MICROS, UTC-adjusted).
+                    "hive.parquet.time-zone=UTC",
+                    "hive.security=allow-all",
+                    "",
+                ]
+            )
+        )
+        (etc / "log.properties").write_text("io.trino=WARN\nio.airlift=WARN\n")
+        command = [
+            str(java),
+            f"-Xmx{self.heap}",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:-OmitStackTraceInFastThrow",
+            "-XX:ReservedCodeCacheSize=150M",
+            "-Djdk.attach.allowAttachSelf=true",
+            "-XX:+EnableDynamicAgentLoading",
+            "--enable-native-access=ALL-UNNAMED",
+            "-Dfile.encoding=UTF-8",
+            "-Duser.timezone=UTC",
+            f"-Dconfig={etc / 'config.properties'}",
+            f"-Dlog.levels-file={etc / 'log.properties'}",
+            f"-Dlog.output-file={self.workdir / 'server.log'}",
+            "-cp",
+            str(home / "lib" / "*"),
+            "io.trino.server.TrinoServer",
+        ]
+        self._log = (self.workdir / "stdout.log").open("wb")
+        (self.workdir / "data").mkdir()  # the node's data directory is its working directory
+        self.process = subprocess.Popen(
+            command,
+            cwd=self.workdir / "data",
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+            env={**os.environ, "JAVA_HOME": str(java.parent.parent)},
+        )
+        try:
+            self._wait_until_ready(started)
+            self.start_seconds = time.monotonic() - started
+            self.point_at(self.curated_dir, self.quarantine_dir)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _log_tail(self, lines: int = 40) -> str:
+        if self.workdir is None:
+            return ""
+        tails = []
+        for name in ("stdout.log", "server.log"):
+            try:
+                text = (self.workdir / name).read_text(errors="replace").splitlines()[-lines:]
+            except OSError:
+                continue
+            tails.append(f"--- {name}\n" + "\n".join(text))
+        return "\n".join(tails)
+
+    def _wait_until_ready(self, started: float) -> None:
+        url = f"http://127.0.0.1:{self.port}/v1/info"
+        while True:
+            if self.process.poll() is not None:
+                raise TrinoStartError(
+                    f"Trino exited with {self.process.returncode} while starting; end of its log:\n{self._log_tail()}"
+                )
+            if time.monotonic() - started > START_TIMEOUT_SECONDS:
+                raise TrinoStartError(f"Trino did not start in {START_TIMEOUT_SECONDS} s; end of its log:\n{self._log_tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if not json.load(response).get("starting", True):
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+                pass
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:  # noqa: BLE001 - closing a client of a dying server
+                pass
+            self._connection = None
+        if self.process is not None:
+            if self.process.poll() is None:
+                self._signal(signal.SIGTERM)
+                try:
+                    self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    self._signal(signal.SIGKILL)
+                    self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            self.process = None
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+            self._log = None
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+        self._databases.clear()
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.process.pid, sig)  # its own session: the JVM and anything it started
+        except ProcessLookupError:
+            pass
+
+    # -- catalog
+
+    def point_at(self, curated_dir: Path, quarantine_dir: Path | None = None) -> None:
+        """(Re)create the curated table (and the quarantine table) over these folders."""
+        self.curated_dir = Path(curated_dir)
+        self.quarantine_dir = Path(quarantine_dir) if quarantine_dir else None
+        for database in sorted(self._databases | {self.database}):
+            self._register(database)
+
+    def ensure_database(self, database: str) -> None:
+        """The curated table also under ``database`` (another environment's saved query)."""
+        if database not in self._databases:
+            self._register(database)
+
+    def _register(self, database: str) -> None:
+        from stacks.telemetry_tables import TABLE_NAME
+
+        self.curated_dir.mkdir(parents=True, exist_ok=True)
+        self.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
+        self.execute(f'DROP TABLE IF EXISTS "{database}"."{TABLE_NAME}"')
+        self.execute(curated_table_ddl(database, _local_uri(self.curated_dir)))
+        self.execute(f'DROP TABLE IF EXISTS "{database}"."{QUARANTINE_TABLE}"')
+        if self.quarantine_dir is not None:
+            self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+            self.execute(quarantine_table_ddl(database, _local_uri(self.quarantine_dir)))
+        self._databases.add(database)
+        self.sync_partitions(database)
+
+    def sync_partitions(self, database: str | None = None) -> None:
+        """Register new partition folders, as the curated crawler does (it only adds)."""
+        from stacks.telemetry_tables import TABLE_NAME
+
+        for db in [database] if database else sorted(self._databases):
+            self.execute(f"CALL system.sync_partition_metadata('{db}', '{TABLE_NAME}', 'ADD')")
+            if self.quarantine_dir is not None:
+                self.execute(f"CALL system.sync_partition_metadata('{db}', '{QUARANTINE_TABLE}', 'ADD')")
+
+    # -- queries
+
+    def connection(self):
+        """A ``trino.dbapi`` connection: catalog awsdatacatalog, the curated schema, UTC."""
+        if self.process is None:
+            raise RuntimeError("TrinoServer is not running: use it as a context manager")
+        if self._connection is None:
+            import trino
+
+            self._connection = trino.dbapi.connect(
+                host="127.0.0.1",
+                port=self.port,
+                user="analyst",
+                catalog=CATALOG,
+                schema=self.database,
+                timezone="UTC",
+                request_timeout=QUERY_TIMEOUT_SECONDS,
+                source="tools.trino",
+            )
+        return self._connection
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
-        raise NotImplementedError
+        """The rows of ``sql`` (one statement, no trailing semicolon) as tuples."""
+        cursor = self.connection().cursor()
+        try:
+            cursor.execute(sql, params) if params else cursor.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def execute(self, sql: str) -> None:
+        self.query(sql)
+
+    def columns(self, sql: str) -> list[str]:
+        """The column names ``sql`` returns (runs it)."""
+        cursor = self.connection().cursor()
+        try:
+            cursor.execute(sql)
+            cursor.fetchall()
+            return [d[0] for d in cursor.description]
+        finally:
+            cursor.close()
