@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-ClientFactory = Callable[[str], Any]
+ClientFactory = Callable[..., Any]
 
 #: The same retry policy as the device simulator: standard mode, bounded attempts.
 _RETRIES = {"mode": "standard", "max_attempts": 5}
@@ -54,8 +54,12 @@ def resolve_region(config_region: str | None, env_name: str, environ: Mapping[st
 
 def boto3_session(profile: str | None) -> Any:
     import boto3
+    from botocore.exceptions import ProfileNotFound
 
-    return boto3.session.Session(profile_name=profile)
+    try:
+        return boto3.session.Session(profile_name=profile)
+    except ProfileNotFound as error:
+        raise SetupError(f"FAIL credentials: {error}: pass an existing --profile (aws configure list-profiles)") from None
 
 
 def client_factory(session: Any, region: str, credentials: Mapping[str, str] | None = None) -> ClientFactory:
@@ -72,8 +76,8 @@ def client_factory(session: Any, region: str, credentials: Mapping[str, str] | N
             "aws_session_token": credentials["SessionToken"],
         }
 
-    def make(service: str) -> Any:
-        return session.client(service, region_name=region, config=config, **extra)
+    def make(service: str, **kwargs: Any) -> Any:
+        return session.client(service, region_name=region, config=config, **extra, **kwargs)
 
     return make
 

@@ -26,9 +26,11 @@ class StubbedClients:
         self._clients: dict[str, Any] = {}
         self._stubbers: dict[str, Stubber] = {}
         self.created: list[str] = []
+        self.kwargs: dict[str, dict[str, Any]] = {}
 
-    def __call__(self, service: str) -> Any:
+    def __call__(self, service: str, **kwargs: Any) -> Any:
         self.created.append(service)
+        self.kwargs[service] = kwargs
         return self._client(service)
 
     def _client(self, service: str) -> Any:

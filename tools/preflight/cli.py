@@ -58,17 +58,14 @@ def main(
 
 
 def _run(args: argparse.Namespace, *, session: Any, clients: Any, environ: Mapping[str, str] | None) -> list:
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     from config import ConfigError, load_config
     try:
         config = load_config(args.env)
     except ConfigError as error:
         raise SetupError(f"FAIL config: {' '.join(str(error).split())}") from None
-    try:
-        session = session if session is not None else boto3_session(args.profile)
-    except ProfileNotFound as error:
-        raise SetupError(f"FAIL credentials: {error}: pass an existing --profile (aws configure list-profiles)") from None
+    session = session if session is not None else boto3_session(args.profile)
     if clients is None:
         require_credentials(session)
     region = resolve_region(config.environment.region, args.env, environ, session.region_name)
