@@ -15,7 +15,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from config import AppConfig, ConfigError, EnvironmentConfig, load_config
+from config import CONFIG_DIR, AppConfig, ConfigError, EnvironmentConfig, load_config
 from constructs_lib import (
     EmrCapacity,
     EmrKerberos,
@@ -51,10 +51,13 @@ def cli_context(env_name: str, **extra: Any) -> dict[str, Any]:
     return {**cdk_json["context"], "env": env_name, **extra}
 
 
-def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
-    """Create the app with all stacks of the environment named by the ``env`` context key."""
+def build_app(
+    context: dict[str, Any] | None = None, outdir: str | None = None, *, config_dir: Path = CONFIG_DIR
+) -> cdk.App:
+    """Create the app with all stacks of the environment named by the ``env`` context key, from
+    the configuration in ``config_dir`` (tests pass a copy with an account and region set)."""
     app = cdk.App(context=context, outdir=outdir)
-    config = load_config(app.node.try_get_context("env"))
+    config = load_config(app.node.try_get_context("env"), config_dir)
     add_stacks(app, config)
     add_compliance_checks(app)
     return app

@@ -1,9 +1,10 @@
 """Per-environment configuration: typed models (model.py) and the loader app.py calls once."""
 
-from config.loader import DEFAULT_ENVIRONMENT, ConfigError, available_environments, load_config
+from config.loader import CONFIG_DIR, DEFAULT_ENVIRONMENT, ConfigError, available_environments, load_config
 from config.model import AppConfig, EnvironmentConfig, ProjectConfig
 
 __all__ = [
+    "CONFIG_DIR",
     "DEFAULT_ENVIRONMENT",
     "AppConfig",
     "ConfigError",

@@ -78,7 +78,7 @@ class DataNetwork(Construct):
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
-            availability_zones=[cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(availability_zones)],
+            availability_zones=deploy_time_availability_zones(availability_zones),
             nat_gateways=nat_gateways,
             subnet_configuration=_subnet_layout(network.prefixlen, with_nat=nat_gateways > 0),
             enable_dns_hostnames=True,  # private DNS of interface endpoints needs both
@@ -166,6 +166,12 @@ def _check_cidr(cidr: str) -> ipaddress.IPv4Network:
             f"(room for three data subnets and three public subnets); got {cidr!r}"
         )
     return network
+
+
+def deploy_time_availability_zones(count: int) -> list[str]:
+    """The first ``count`` AZs of the deployment region as ``Fn::Select`` of ``Fn::GetAZs``:
+    CloudFormation picks them when it deploys, so synth needs no lookup and no account."""
+    return [cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(count)]
 
 
 def _check_counts(availability_zones: int, nat_gateways: int) -> None:

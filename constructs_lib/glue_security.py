@@ -64,16 +64,21 @@ class GlueSecurity(Construct):
             job_bookmarks_encryption=glue.JobBookmarksEncryption.client_side_kms(self.key),
         )
 
-    def grant_use(self, grantee: iam.IGrantable, *, runs: Literal["crawler", "job"]) -> None:
-        """What a crawler or job role needs to run under this configuration: write encrypted
-        logs to Glue's log groups of its kind, and, for jobs, read and write encrypted
-        bookmarks."""
-        log_groups = cdk.Stack.of(self).format_arn(
+    def log_groups_arn(self, runs: Literal["crawler", "job"]) -> str:
+        """The ARN pattern of the log groups Glue creates for crawlers or jobs of this account and
+        region: what :meth:`grant_use` grants, and what an acknowledgment of it names."""
+        return cdk.Stack.of(self).format_arn(
             service="logs",
             resource="log-group",
             resource_name=f"{GLUE_LOG_GROUP_PREFIXES[runs]}*",
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
+
+    def grant_use(self, grantee: iam.IGrantable, *, runs: Literal["crawler", "job"]) -> None:
+        """What a crawler or job role needs to run under this configuration: write encrypted
+        logs to Glue's log groups of its kind, and, for jobs, read and write encrypted
+        bookmarks."""
+        log_groups = self.log_groups_arn(runs)
         principal = grantee.grant_principal
         principal.add_to_principal_policy(
             iam.PolicyStatement(

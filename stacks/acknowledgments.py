@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 from constructs_lib import DataLakeStorage
+from constructs_lib.nag import acknowledge_resources
 
 if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
@@ -54,20 +55,6 @@ def acknowledge_storage_findings(storage: DataLakeStorage) -> None:
     acknowledge(storage, NO_CROSS_REGION_REPLICATION, *REPLICATION_RULES)
 
 
-RAW_BUCKET_ARN_OUTPUT = "PublishOutputFnGetAttDataLakeRawBucket881B694BArnAF96B5B0"
-CURATED_BUCKET_ARN_OUTPUT = "PublishOutputFnGetAttDataLakeCuratedBucketFF1C9EA8Arn75DFFC01"
-
-
-def objects_under(bucket: s3.IBucket, arn_output: str, key_pattern: str) -> str:
-    """How cdk-nag names ``<bucket ARN>/<key_pattern>`` when the bucket is in another stack: by
-    the cross-stack reference CDK renders for its ARN. The output name derives from the bucket's
-    pinned logical id (tests/unit/stacks/test_logical_ids.py), and a stale id fails the nag
-    gate's stale-acknowledgment check."""
-    return (
-        '{"Fn::GetStackOutput":{"StackName":"' + cdk.Stack.of(bucket).stack_name + '",'
-        '"Region":{"Ref":"AWS::Region"},"OutputName":"' + arn_output + '"}}/' + key_pattern
-    )
-
 INLINE_POLICY_RULES = (
     "HIPAA.Security-IAMNoInlinePolicy",
     "NIST.800.53.R5-IAMNoInlinePolicy",
@@ -96,8 +83,7 @@ def acknowledge_ingestion_findings(stack: IngestionStack) -> None:
     the Firehose L2's unused mapping. Findings inherent to the stream, Firehose and the transform are
     acknowledged in TelemetryStream, RawZoneDelivery and firehose_processing."""
     delivery = stack.delivery
-    raw_bucket_objects = objects_under(stack.raw_bucket, RAW_BUCKET_ARN_OUTPUT, "*")
-    acknowledge(delivery.destination_role, FIREHOSE_S3_GRANTS, f"AwsSolutions-IAM5[Resource::{raw_bucket_objects}]")
+    acknowledge_resources(delivery.destination_role, FIREHOSE_S3_GRANTS, stack.raw_bucket.arn_for_objects("*"))
     for role_scope in (delivery.delivery_stream, delivery.destination_role, delivery.transform.role, stack.iot.role):
         acknowledge(role_scope, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
     acknowledge(stack, FIREHOSE_L2_UNUSED_MAPPING, "CloudFormation-Validate::W7001")
@@ -152,27 +138,21 @@ PERSONA_WRITES_ITS_QUERY_RESULTS = (
     "persona reads its results back. Listing is limited to the prefix and the lake key is usable through "
     "S3 only; the workgroup enforces this output location."
 )
-QUERY_RESULTS_BUCKET_ARN_OUTPUT = "PublishOutputFnGetAttDataLakeQueryResultsBucket10FBD32AArnD32490B0"
 
 
 def acknowledge_catalog_findings(stack: CatalogStack) -> None:
     """Findings of the catalog stack that are inherent to S3 prefixes, Glue, CDK's grants and Lake
     Formation (its registration role, the analyst personas)."""
-    raw_objects = objects_under(stack.raw_bucket, RAW_BUCKET_ARN_OUTPUT, "telemetry/*")
-    curated_objects = objects_under(stack.curated_bucket, CURATED_BUCKET_ARN_OUTPUT, "telemetry/*")
-    quarantine_objects = objects_under(stack.curated_bucket, CURATED_BUCKET_ARN_OUTPUT, "quarantine/telemetry/*")
-    crawler_logs = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws-glue/crawlers*"
-    job_logs = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws-glue/jobs*"
+    raw_objects = stack.raw_bucket.arn_for_objects("telemetry/*")
+    curated_objects = stack.curated_bucket.arn_for_objects("telemetry/*")
+    quarantine_objects = stack.curated_bucket.arn_for_objects("quarantine/telemetry/*")
 
-    acknowledge(stack.raw_crawler.role, ZONE_PREFIX_OBJECTS, f"AwsSolutions-IAM5[Resource::{raw_objects}]")
-    acknowledge(stack.curated_crawler.role, ZONE_PREFIX_OBJECTS, f"AwsSolutions-IAM5[Resource::{curated_objects}]")
-    acknowledge(
-        stack.job.role, ZONE_PREFIX_OBJECTS,
-        *(f"AwsSolutions-IAM5[Resource::{objects}]" for objects in (raw_objects, curated_objects, quarantine_objects)),
-    )
+    acknowledge_resources(stack.raw_crawler.role, ZONE_PREFIX_OBJECTS, raw_objects)
+    acknowledge_resources(stack.curated_crawler.role, ZONE_PREFIX_OBJECTS, curated_objects)
+    acknowledge_resources(stack.job.role, ZONE_PREFIX_OBJECTS, raw_objects, curated_objects, quarantine_objects)
     for crawler in (stack.raw_crawler, stack.curated_crawler):
-        acknowledge(crawler.role, GLUE_MANAGED_LOG_GROUPS, f"AwsSolutions-IAM5[Resource::{crawler_logs}]")
-    acknowledge(stack.job.role, GLUE_MANAGED_LOG_GROUPS, f"AwsSolutions-IAM5[Resource::{job_logs}]")
+        acknowledge_resources(crawler.role, GLUE_MANAGED_LOG_GROUPS, stack.security.log_groups_arn("crawler"))
+    acknowledge_resources(stack.job.role, GLUE_MANAGED_LOG_GROUPS, stack.security.log_groups_arn("job"))
     acknowledge(stack.job.role, PUT_METRIC_DATA_HAS_NO_RESOURCES, "AwsSolutions-IAM5[Resource::*]")
     acknowledge(
         stack.job.role, JOB_SCRIPT_READ_GRANT,
@@ -186,18 +166,17 @@ def acknowledge_catalog_findings(stack: CatalogStack) -> None:
             acknowledge(role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
 
     registration_role = stack.lake_locations.role
-    acknowledge(
-        registration_role, REGISTRATION_ROLE_READS_THE_ZONE,
-        *(f"AwsSolutions-IAM5[Resource::{objects}]" for objects in (raw_objects, curated_objects)),
+    acknowledge_resources(registration_role, REGISTRATION_ROLE_READS_THE_ZONE, raw_objects, curated_objects)
+    results_objects = stack.query_results_bucket.arn_for_objects("analysts/*")
+    curated_tables = cdk.Stack.of(stack).format_arn(
+        service="glue", resource="table", resource_name=f"{stack.curated_database_name}/*"
     )
-    results_objects = objects_under(stack.query_results_bucket, QUERY_RESULTS_BUCKET_ARN_OUTPUT, "analysts/*")
-    curated_tables = f"arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/{stack.curated_database_name}/*"
     for persona in (stack.analyst_role, stack.restricted_analyst_role):
         if not isinstance(persona, iam.Role):
             continue  # imported by ARN: its policies are its owner's
         acknowledge(persona, GET_DATA_ACCESS_HAS_NO_RESOURCES, "AwsSolutions-IAM5[Resource::*]")
-        acknowledge(persona, PERSONA_READS_THE_CURATED_CATALOG, f"AwsSolutions-IAM5[Resource::{curated_tables}]")
-        acknowledge(persona, PERSONA_WRITES_ITS_QUERY_RESULTS, f"AwsSolutions-IAM5[Resource::{results_objects}]")
+        acknowledge_resources(persona, PERSONA_READS_THE_CURATED_CATALOG, curated_tables)
+        acknowledge_resources(persona, PERSONA_WRITES_ITS_QUERY_RESULTS, results_objects)
         acknowledge(persona, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
 
 
@@ -221,8 +200,6 @@ def acknowledge_network_findings(stack: NetworkStack, *, nat_gateways: int) -> N
             )
 
 
-ANALYTICS_BUCKET_ARN_OUTPUT = "PublishOutputFnGetAttDataLakeAnalyticsBucket218960F6ArnC099383B"
-ACCESS_LOGS_BUCKET_ARN_OUTPUT = "PublishOutputFnGetAttDataLakeAccessLogsBucket7B54C271Arn071F6FFB"
 
 EMR_PREFIX_OBJECTS = (
     "Objects under one prefix of one bucket (<bucket>/<prefix>*): Spark and Hive read every object of "
@@ -248,13 +225,13 @@ def acknowledge_emr_findings(stack: EmrStack) -> None:
     """The instance role's prefix wildcards and CDK's inline policies; without TLS or Kerberos in
     the config, the findings that choice causes (and only then)."""
     emr = stack.emr
-    objects = [
-        objects_under(stack.raw_bucket, RAW_BUCKET_ARN_OUTPUT, "telemetry/*"),
-        objects_under(stack.curated_bucket, CURATED_BUCKET_ARN_OUTPUT, "telemetry/*"),
-        objects_under(stack.analytics_bucket, ANALYTICS_BUCKET_ARN_OUTPUT, "emr/*"),
-        objects_under(stack.log_bucket, ACCESS_LOGS_BUCKET_ARN_OUTPUT, "emr-logs/*"),
-    ]
-    acknowledge(emr.instance_role, EMR_PREFIX_OBJECTS, *(f"AwsSolutions-IAM5[Resource::{o}]" for o in objects))
+    acknowledge_resources(
+        emr.instance_role, EMR_PREFIX_OBJECTS,
+        stack.raw_bucket.arn_for_objects("telemetry/*"),
+        stack.curated_bucket.arn_for_objects("telemetry/*"),
+        stack.analytics_bucket.arn_for_objects("emr/*"),
+        stack.log_bucket.arn_for_objects("emr-logs/*"),
+    )
     for role in (emr.instance_role, emr.service_role):
         acknowledge(role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
     if emr.tls_certificates_s3_uri is None:
@@ -278,8 +255,9 @@ SPECTRUM_READS_THE_CURATED_PREFIX = (
 def acknowledge_warehouse_findings(stack: WarehouseStack) -> None:
     """The Spectrum role's prefix wildcard and CDK's inline policies (Spectrum, pause/resume)."""
     warehouse = stack.warehouse
-    curated_objects = objects_under(stack.curated_bucket, CURATED_BUCKET_ARN_OUTPUT, "telemetry/*")
-    acknowledge(warehouse.spectrum_role, SPECTRUM_READS_THE_CURATED_PREFIX, f"AwsSolutions-IAM5[Resource::{curated_objects}]")
+    acknowledge_resources(
+        warehouse.spectrum_role, SPECTRUM_READS_THE_CURATED_PREFIX, stack.curated_bucket.arn_for_objects("telemetry/*")
+    )
     for role in (warehouse.spectrum_role, warehouse.scheduler_role):
         if role is not None:
             acknowledge(role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
@@ -297,8 +275,9 @@ def acknowledge_search_findings(stack: SearchStack) -> None:
     """The failed-documents prefix in the foundation's raw bucket, and CDK's inline grant policies
     on the delivery role and the transform role."""
     delivery = stack.delivery
-    failed_documents = objects_under(stack.raw_bucket, RAW_BUCKET_ARN_OUTPUT, f"{delivery.backup_prefix}*")
-    acknowledge(delivery.role, FIREHOSE_WRITES_FAILED_DOCUMENTS, f"AwsSolutions-IAM5[Resource::{failed_documents}]")
+    acknowledge_resources(
+        delivery.role, FIREHOSE_WRITES_FAILED_DOCUMENTS, stack.raw_bucket.arn_for_objects(f"{delivery.backup_prefix}*")
+    )
     for role in (delivery.role, delivery.transform.role):
         acknowledge(role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.synth import ENVIRONMENTS, ROOT, Synthesised, synthesise
+from tests.synth import ROOT, TARGETS, Synthesised, Target, synthesise, target_of
 
 #: The packaging check pip-installs aws-cdk-lib and synthesises twice: minutes at worst.
 PACKAGING_TIMEOUT_SECONDS = 900
@@ -61,19 +61,23 @@ def packaging_check(request: pytest.FixtureRequest) -> BackgroundCheck:
 
 
 @pytest.fixture(scope="session")
-def synthesised(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Synthesised]:
-    """``synthesised("prod")`` returns prod's synthesised app, synthesising it on first use."""
-    cache: dict[str, Synthesised] = {}
+def synthesised(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Synthesised]:
+    """``synthesised("prod")`` returns prod's environment-agnostic app, ``synthesised("prod",
+    deployed=True)`` prod with its account and region set (tests.synth.DEPLOYED); each is
+    synthesised on first use."""
+    cache: dict[Target, Synthesised] = {}
 
-    def get(env_name: str) -> Synthesised:
-        if env_name not in cache:
-            cache[env_name] = synthesise(env_name, tmp_path_factory.mktemp(f"cdk-out-{env_name}"))
-        return cache[env_name]
+    def get(env_name: str | Target, *, deployed: bool = False) -> Synthesised:
+        target = env_name if isinstance(env_name, Target) else target_of(env_name, deployed=deployed)
+        if target not in cache:
+            cache[target] = synthesise(target, tmp_path_factory.mktemp(f"cdk-out-{target.env_name}"))
+        return cache[target]
 
     return get
 
 
-@pytest.fixture(scope="session", params=ENVIRONMENTS)
+@pytest.fixture(scope="session", params=TARGETS, ids=lambda target: target.id)
 def each_environment(request: pytest.FixtureRequest, synthesised) -> Synthesised:
-    """Parametrises a test over every environment (synthesised once each)."""
+    """Parametrises a test over every environment, environment-agnostic and deployed with an
+    account and region (tests.synth.TARGETS), each synthesised once."""
     return synthesised(request.param)

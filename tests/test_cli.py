@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from app import cli_context
-from tests.synth import ROOT
+from tests.synth import DEPLOYED_BY_ENV, ROOT, missing_context, write_deployed_config
 
 CLI = ROOT / "node_modules" / ".bin" / "cdk"
 
@@ -56,6 +57,43 @@ def test_cdk_synth_prod_through_the_pinned_cli_needs_no_credentials(tmp_path: Pa
         "analytics-prod-search.template.json",
         "analytics-prod-warehouse.template.json",
     ]
+
+
+#: What a user's checkout has besides the project's files, none of which the app reads.
+_NOT_THE_PROJECT = (".git", ".venv", "node_modules", "cdk.out", ".cache", "tests", "__pycache__", "*.egg-info", "build", "dist")
+
+
+def project_copy(destination: Path) -> Path:
+    """The project as a platform team checks it out, with ``account`` and ``region`` set in every
+    environment's YAML (tests.synth.DEPLOYED: one account per environment, two regions) and the
+    pinned CLI linked in."""
+    project = destination / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(*_NOT_THE_PROJECT))
+    shutil.rmtree(project / "config")
+    write_deployed_config(project)
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    return project
+
+
+def test_cdk_synth_with_account_and_region_needs_no_credentials_and_no_lookup(tmp_path: Path) -> None:
+    """The README's first-deploy step, taken literally: account and region set in the YAML, then
+    ``cdk synth`` through the pinned CLI with an empty HOME and no AWS variables. It used to fail
+    with 21 unmatched acknowledgments and an availability-zones lookup that needed credentials."""
+    project = project_copy(tmp_path)
+    target = DEPLOYED_BY_ENV["prod"]
+    outdir = tmp_path / "cdk.out"
+    result = subprocess.run(
+        [str(CLI), "synth", "--quiet", "-c", f"env={target.env_name}", "--output", str(outdir)],
+        cwd=project, env=credential_free_environment(tmp_path / "home"), capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "credentials" not in result.stderr
+    assert missing_context(outdir) == []
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    environments = {a["environment"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"}
+    assert environments == {f"aws://{target.account}/{target.region}"}
+    assert len(list(outdir.glob("*.template.json"))) == 8
+    assert not (project / "cdk.context.json").exists()
 
 
 def test_an_unknown_environment_fails_synth_and_names_the_allowed_ones(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.synth import ENVIRONMENTS, ROOT
+from tests.synth import DEPLOYED, ROOT, TARGETS
 
 CONFIG = ROOT / ".cfnlintrc.yaml"
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -38,7 +38,7 @@ def run_cfn_lint(templates: list[Path], *, config: Path | None = CONFIG) -> list
     directory, which would apply our ignore list even when asked not to."""
     options = ["--config-file", str(config)] if config is not None else []
     result = subprocess.run(
-        [str(CFN_LINT), *options, "--format", "json", "--", *map(str, templates)],
+        [str(CFN_LINT), *options, "--regions", *LINT_REGIONS, "--format", "json", "--", *map(str, templates)],
         cwd=templates[0].parent,
         capture_output=True,
         text=True,
@@ -53,7 +53,13 @@ def ignored_checks() -> list[str]:
 
 
 def all_templates(synthesised) -> list[Path]:
-    return [path for env in ENVIRONMENTS for path in synthesised(env).template_files()]
+    """Every template of every target, agnostic and deployed (tests.synth.TARGETS)."""
+    return [path for target in TARGETS for path in synthesised(target).template_files()]
+
+
+#: The regions cfn-lint checks every template against: each deployed target's region (instance
+#: types, engine versions and resource types are validated per region), us-east-1 among them.
+LINT_REGIONS = sorted({target.region for target in DEPLOYED} | {"us-east-1"})
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +68,7 @@ def raw_findings(synthesised) -> list[dict]:
     below read this one run (a run takes 10-15 s here). Applying the ignore list in Python is what
     cfn-lint does with our config, which holds nothing else (test_the_config_only_ignores_checks)."""
     templates = all_templates(synthesised)
-    assert len(templates) == 8 * len(ENVIRONMENTS)
+    assert len(templates) == 8 * len(TARGETS)
     return run_cfn_lint(templates, config=None)
 
 

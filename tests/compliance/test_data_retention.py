@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.compliance.retention import STATEFUL_TYPES, unretained_stateful_resources
 
 
-def test_prod_retains_every_stateful_resource(synthesised) -> None:
-    prod = synthesised("prod")
-    for stack_name, template in prod.templates().items():
-        assert unretained_stateful_resources(template) == [], stack_name
-
-
-def test_staging_retains_every_stateful_resource(synthesised) -> None:
-    for stack_name, template in synthesised("staging").templates().items():
+@pytest.mark.parametrize("deployed", [False, True], ids=["agnostic", "deployed"])
+@pytest.mark.parametrize("env_name", ["prod", "staging"])
+def test_prod_and_staging_retain_every_stateful_resource(synthesised, env_name: str, deployed: bool) -> None:
+    for stack_name, template in synthesised(env_name, deployed=deployed).templates().items():
         assert unretained_stateful_resources(template) == [], stack_name
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 
 from config import load_config
+from tests.synth import ROOT, missing_context
 
 #: Types of the account-level singletons: only the account baseline may create them.
 ACCOUNT_SINGLETONS = {
@@ -194,25 +196,48 @@ def _assembly_files(outdir: Path) -> dict[str, bytes]:
     }
 
 
-def test_synthesis_is_byte_for_byte_deterministic(synthesised, tmp_path: Path) -> None:
+@pytest.mark.parametrize("deployed", [False, True], ids=["agnostic", "deployed"])
+def test_synthesis_is_byte_for_byte_deterministic(synthesised, tmp_path: Path, deployed: bool) -> None:
     """The same commit synthesised again, in a fresh process with another hash seed, writes the same
-    bytes: templates, asset hashes and staged assets included."""
+    bytes: templates, asset hashes and staged assets included (prod, in both forms)."""
     import os
     import subprocess
     import sys
 
-    from tests.synth import ROOT
-
-    script = "import sys; from pathlib import Path; from tests.synth import synthesise; synthesise('prod', Path(sys.argv[1]))"
+    script = (
+        "import sys; from pathlib import Path; from tests.synth import synthesise, target_of; "
+        f"synthesise(target_of('prod', deployed={deployed}), Path(sys.argv[1]))"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, env=env, check=True, capture_output=True)
-    first, second = _assembly_files(synthesised("prod").outdir), _assembly_files(tmp_path)
+    outdir = tmp_path / "cdk.out"
+    subprocess.run([sys.executable, "-c", script, str(outdir)], cwd=ROOT, env=env, check=True, capture_output=True)
+    first, second = _assembly_files(synthesised("prod", deployed=deployed).outdir), _assembly_files(outdir)
     assert sorted(first) == sorted(second)
     assert any(name.endswith(".assets.json") for name in first) and any(name.startswith("asset.") for name in first)
     assert [name for name in first if first[name] != second[name]] == []
 
 
-def test_environment_agnostic_by_default_and_pinned_when_configured(synthesised) -> None:
-    stack = synthesised("dev").assembly.get_stack_by_name("analytics-dev-foundation")
-    assert stack.environment.account == "unknown-account"
-    assert stack.environment.region == "unknown-region"
+def test_environment_agnostic_by_default_and_pinned_when_configured(each_environment) -> None:
+    target = each_environment.target
+    for stack in each_environment.assembly.stacks:
+        assert stack.environment.account == (target.account or "unknown-account"), stack.stack_name
+        assert stack.environment.region == (target.region or "unknown-region"), stack.stack_name
+
+
+def test_no_stack_needs_a_context_lookup(each_environment) -> None:
+    """Synth needs no AWS call in any form: nothing is looked up (the VPC's AZs are chosen by
+    CloudFormation at deploy time), so there is no cdk.context.json to commit or to keep complete."""
+    assert missing_context(each_environment.outdir) == []
+    assert not (ROOT / "cdk.context.json").exists(), "a lookup was cached: remove it, or commit it as a design decision"
+
+
+def test_the_lookup_check_catches_a_lookup(tmp_path: Path) -> None:
+    """The check above can fail: a VPC left to pick its AZs in a stack with a concrete environment
+    is the lookup that made the README's first-deploy step need credentials."""
+    from aws_cdk import aws_ec2 as ec2
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Looks", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    ec2.Vpc(stack, "Vpc", max_azs=2)
+    app.synth()
+    assert missing_context(tmp_path) == ["availability-zones:account=123456789012:region=eu-west-1"]

@@ -1,4 +1,5 @@
-"""Snapshots of every template of every environment: any change to a template fails here until the
+"""Snapshots of every template of every environment, environment-agnostic and deployed with an
+account and region (tests.synth.TARGETS): any change to a template fails here until the
 snapshot is updated (``make snapshots``) in the same change, so the change a pull request makes to
 the deployed infrastructure is in its diff, reviewable line by line.
 
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from tests.synth import ENVIRONMENTS
+from tests.synth import TARGETS, Target
 
 ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 
@@ -31,9 +32,9 @@ def template_snapshot(snapshot):
     return snapshot.with_defaults(extension_class=JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("env_name", ENVIRONMENTS)
-def test_every_template_matches_its_snapshot(synthesised, template_snapshot, env_name: str) -> None:
-    app = synthesised(env_name)
+@pytest.mark.parametrize("target", TARGETS, ids=lambda target: target.id)
+def test_every_template_matches_its_snapshot(synthesised, template_snapshot, target: Target) -> None:
+    app = synthesised(target)
     assert sorted(app.stack_names())
     for stack_name in sorted(app.stack_names()):
         assert normalised(app.template(stack_name)) == template_snapshot(name=stack_name)
