@@ -16,7 +16,7 @@ APP_STAMP := $(VENV)/.app-requirements
 DEV_STAMP := $(VENV)/.dev-requirements
 CLI_STAMP := node_modules/.installed
 
-.PHONY: help install install-dev synth synth-all test lint bench docs snapshots diff diff-deployed deploy clean
+.PHONY: help install install-dev synth synth-all test lint bench docs snapshots diff diff-deployed deploy clean trino
 
 help: ## List every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -48,8 +48,13 @@ synth: install ## Synthesise ENV through the pinned CDK CLI into cdk.out/
 synth-all: install ## Synthesise dev, staging and prod, one after the other
 	for env in dev staging prod; do cdk synth --quiet -c env=$$env --output cdk.out/$$env; done
 
-test: install-dev ## Run the whole test suite (every gate: cdk-nag, cfn-lint, retention, units)
+test: install-dev trino ## Run the whole test suite (every gate: cdk-nag, cfn-lint, retention, units)
 	$(PY) -m pytest
+
+# The pinned Trino server (tools/trino/artifacts.py: version and SHA-256/SHA-1 of each file) in the
+# git-ignored .cache/trino/, which `make clean` keeps; the saved-query tests run on it.
+trino: | $(VENV)/bin/python ## Fetch the pinned Trino (about 450 MB from Maven Central, once; checksums verified) into .cache/trino/
+	$(PY) -m tools.trino.install
 
 lint: install-dev ## cfn-lint the templates of ENV (the test suite lints every environment)
 	cdk synth --quiet -c env=$(ENV) --output cdk.out/$(ENV)

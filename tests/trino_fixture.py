@@ -1,11 +1,15 @@
 """The session's Trino server, for any test that runs SQL as Athena would.
 
-Use it from a conftest or a test module with ``from tests.trino_fixture import trino_server``
-(pytest then finds the fixture by name). One server is started per session (about 20 s on two
-shared cores) over an empty curated folder; a test points it at its own data with
-``trino_server.point_at(curated_dir, quarantine_dir=None)`` (milliseconds, no restart). Tests
-that use it should carry the ``trino`` marker (``pytestmark = pytest.mark.trino``) so that a
-fast tier can leave them out with ``-m "not trino"``.
+Use it from a conftest with
+``from tests.trino_fixture import trino_server, pytest_collection_finish, pytest_sessionfinish``
+(pytest finds the fixture and the two hooks by name; importing them from several conftests is
+harmless). One server runs per session: it is launched in the background as soon as collection
+finds a test marked ``trino`` (its JVM start, about 20 s on two shared cores, then overlaps the
+tests that run before), and the fixture waits for it. It serves an empty curated folder; a test
+points it at its own data with ``trino_server.point_at(curated_dir, quarantine_dir=None)``
+(well under a second, no restart). Tests that use it carry the ``trino`` marker
+(``pytestmark = pytest.mark.trino``), so that a fast tier can leave them out with
+``-m "not trino"``.
 
 The server must have been installed (``make trino``; ``make test`` does it first): a missing
 installation is an error naming that command, not a skip, so that CI cannot pass without
@@ -14,19 +18,52 @@ running the queries.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tools.trino.install import TrinoNotInstalled, ensure_trino
 from tools.trino.server import TrinoServer
 
+_SERVER = pytest.StashKey[TrinoServer]()
+
+
+def _launch(config: pytest.Config) -> TrinoServer:
+    server = config.stash.get(_SERVER, None)
+    if server is None:
+        server = TrinoServer(Path(tempfile.mkdtemp(prefix="trino-curated-")))
+        config.stash[_SERVER] = server
+        server.launch()
+    return server
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any(item.get_closest_marker("trino") for item in session.items):
+        try:
+            ensure_trino()
+        except TrinoNotInstalled:
+            return  # the fixture reports it, on the tests that need the server
+        _launch(session.config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    server = session.config.stash.get(_SERVER, None)
+    if server is not None:
+        folder = server.curated_dir
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+        del session.config.stash[_SERVER]
+
 
 @pytest.fixture(scope="session")
-def trino_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrinoServer]:
+def trino_server(request: pytest.FixtureRequest) -> Iterator[TrinoServer]:
     try:
         ensure_trino()
     except TrinoNotInstalled as error:
         pytest.fail(str(error), pytrace=False)
-    with TrinoServer(tmp_path_factory.mktemp("trino-curated")) as server:
-        yield server
+    server = _launch(request.config)
+    server.wait_until_ready()
+    yield server

@@ -240,6 +240,8 @@ class TrinoServer:
         self.start_seconds: float | None = None
         self._databases: set[str] = set()
         self._connection = None
+        self._log = None
+        self._launched_at = 0.0
 
     # -- lifecycle
 
@@ -251,7 +253,23 @@ class TrinoServer:
         self.stop()
 
     def start(self) -> None:
-        started = time.monotonic()
+        """Launch the server and wait until it answers, with the tables registered."""
+        self.launch()
+        self.wait_until_ready()
+
+    def launch(self) -> None:
+        """Start the JVM and return at once (``wait_until_ready`` completes the start): a test
+        session launches it early so that its start overlaps other work."""
+        if self.process is not None:
+            raise RuntimeError("this TrinoServer is already running")
+        self._launched_at = time.monotonic()
+        try:
+            self._launch()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _launch(self) -> None:
         home = ensure_trino()
         java = java_home() / "bin" / "java"
         self.workdir = Path(tempfile.mkdtemp(prefix="trino-"))
@@ -336,9 +354,16 @@ class TrinoServer:
             preexec_fn=_die_with_parent,
             env={**os.environ, "JAVA_HOME": str(java.parent.parent)},
         )
+
+    def wait_until_ready(self) -> None:
+        """Block until the launched server runs queries, then register the tables."""
+        if self.process is None:
+            raise RuntimeError("TrinoServer.wait_until_ready before launch")
+        if self.start_seconds is not None:
+            return
         try:
-            self._wait_until_ready(started)
-            self.start_seconds = time.monotonic() - started
+            self._wait_until_ready(self._launched_at)
+            self.start_seconds = time.monotonic() - self._launched_at
             self.point_at(self.curated_dir, self.quarantine_dir)
         except BaseException:
             self.stop()
@@ -368,9 +393,23 @@ class TrinoServer:
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if not json.load(response).get("starting", True):
-                        return
+                        break
             except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
                 pass
+            time.sleep(0.25)
+        # Started is not yet ready: until the node has announced itself to the coordinator's
+        # discovery, queries fail with NO_NODES_AVAILABLE.
+        from trino.exceptions import TrinoQueryError
+
+        while True:
+            try:
+                self.query("SELECT 1")
+                return
+            except TrinoQueryError as error:
+                if error.error_name != "NO_NODES_AVAILABLE":
+                    raise
+            if self.process.poll() is not None or time.monotonic() - started > START_TIMEOUT_SECONDS:
+                raise TrinoStartError(f"Trino started but never ran a query; end of its log:\n{self._log_tail()}")
             time.sleep(0.25)
 
     def stop(self) -> None:
@@ -396,6 +435,7 @@ class TrinoServer:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
         self._databases.clear()
+        self.start_seconds = None
 
     def _signal(self, sig: int) -> None:
         try:
