@@ -16,7 +16,7 @@ APP_STAMP := $(VENV)/.app-requirements
 DEV_STAMP := $(VENV)/.dev-requirements
 CLI_STAMP := node_modules/.installed
 
-.PHONY: help install install-dev synth synth-all test lint bench docs snapshots diff diff-deployed deploy clean trino
+.PHONY: help install install-dev synth synth-all test lint bench docs snapshots diff diff-deployed deploy clean preflight smoke trino
 
 help: ## List every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -85,6 +85,24 @@ diff-deployed: install ## cdk diff of ENV against the deployed stacks (needs AWS
 
 deploy: install ## cdk deploy --all of ENV (needs AWS credentials; deploys the account baseline too)
 	cdk deploy --all -c env=$(ENV)
+
+# make preflight / make smoke (tools/preflight, tools/smoke): read-only checks of ENV's account and
+# region before a deploy, and a smoke test of the data path after it. Both need AWS credentials and
+# boto3, pinned in scripts/requirements.txt and installed on top of `install`.
+# PREFLIGHT_ARGS / SMOKE_ARGS pass options through, e.g. SMOKE_ARGS="--target kinesis --profile dev".
+AWS_TOOLS_STAMP := $(VENV)/.aws-tools-requirements
+PREFLIGHT_ARGS ?=
+SMOKE_ARGS ?=
+
+$(AWS_TOOLS_STAMP): scripts/requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r scripts/requirements.txt
+	touch $@
+
+preflight: install $(AWS_TOOLS_STAMP) ## Read-only AWS checks of ENV's account and region before a deploy: bootstrap, offered versions and types, roles, quotas (needs AWS credentials)
+	$(PY) -m tools.preflight --env $(ENV) $(PREFLIGHT_ARGS)
+
+smoke: install $(AWS_TOOLS_STAMP) ## After a deploy: simulated readings through raw zone, search, Glue, Athena and Spectrum; a table of stages (needs AWS credentials)
+	$(PY) -m tools.smoke --env $(ENV) $(SMOKE_ARGS)
 
 clean: ## Remove cdk.out, caches and build output (keeps .venv and node_modules)
 	rm -rf cdk.out build dist *.egg-info .pytest_cache benchmarks/results
