@@ -168,15 +168,18 @@ def stub_athena(analyst: StubbedClients, devices: tuple[str, ...] = DEVICES, fin
     }}, {"QueryExecutionId": "qe-1"})
 
 
+#: dev's warehouse settings (config/environments/dev.yaml), read rather than retyped.
+DEV_REDSHIFT = load_config("dev").environment.redshift
+SPECTRUM_TABLE = f"{DEV_REDSHIFT.spectrum_schema}.telemetry"
 SPECTRUM_SQL = (
-    "SELECT device_id, COUNT(*) AS readings FROM curated.telemetry WHERE event_date BETWEEN CAST(:first_day AS DATE) "
+    f"SELECT device_id, COUNT(*) AS readings FROM {SPECTRUM_TABLE} WHERE event_date BETWEEN CAST(:first_day AS DATE) "
     "AND CAST(:last_day AS DATE) AND device_id LIKE :devices GROUP BY device_id ORDER BY device_id"
 )
 
 
 def stub_spectrum(clients: StubbedClients, counts: dict[str, int] | None = None, final: str = "FINISHED") -> None:
     clients.ok("redshift-data", "execute_statement", {"Id": "st-1"}, {
-        "ClusterIdentifier": TARGETS.cluster_identifier, "Database": "analytics", "SecretArn": TARGETS.admin_secret_arn,
+        "ClusterIdentifier": TARGETS.cluster_identifier, "Database": DEV_REDSHIFT.database_name, "SecretArn": TARGETS.admin_secret_arn,
         "Sql": SPECTRUM_SQL, "StatementName": f"smoke-{RUN_ID}",
         "Parameters": [{"name": "first_day", "value": "2026-12-06"}, {"name": "last_day", "value": "2026-12-06"},
                        {"name": "devices", "value": f"{PREFIX}-%"}]})

@@ -28,15 +28,30 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSTANTS = ProjectConstants.from_code()
 REQUIREMENT = BootstrapRequirement(version=6, ssm_parameter="/cdk-bootstrap/hnb659fds/version", stacks=("a",))
 CALLER = Caller(account=ACCOUNT, arn=f"arn:aws:iam::{ACCOUNT}:user/deployer")
-LAYER_ARN = f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-x86_64:27"
+#: What the constructs decide (engine, runtime, layer, endpoints), so a CDK or construct upgrade
+#: changes the expected lines with the code rather than breaking them.
+ENGINE = CONSTANTS.opensearch_engine_version
+RUNTIME = CONSTANTS.transform_runtime
+ENDPOINTS = CONSTANTS.interface_endpoints
+LAYER_ARN = (f"arn:aws:lambda:{REGION}:{CONSTANTS.powertools_layer_account}:layer:{CONSTANTS.powertools_layer_name}:"
+             f"{load_config('dev').project.powertools_layer_version}")
 NOW = dt.datetime(2026, 12, 6, 5, 0, tzinfo=dt.timezone.utc)
 NOT_FOUND_STACK = "Stack with id {} does not exist"
 
 
+#: The plan the check tests use: fixed here, so that a change to config/environments/*.yaml does
+#: not change what these tests expect (DeployPlan.from_config has its own test below).
+TEST_PLAN = dict(
+    search_instance_types=("r7g.large.search", "m7g.large.search"), redshift_node_type="ra3.xlplus",
+    emr_release_label="emr-7.12.0", emr_instance_types=("m7g.xlarge", "r7g.xlarge"),
+    lake_formation_admin_roles=("data-platform-admin",), persona_role_arns={}, config_account=None,
+    emr_tls_certificates_s3_uri="s3://analytics-staging-emr-tls/certificates.zip", stream_capacity_mode="provisioned",
+    stream_shard_count=1, nat_gateways=0,
+)
+
+
 def make_ctx(env: str = "staging", *, clients: StubbedClients | None = None, requirement=None, **plan_changes) -> PreflightContext:
-    plan = DeployPlan.from_config(load_config(env), REGION, CONSTANTS)
-    if plan_changes:
-        plan = dataclasses.replace(plan, **plan_changes)
+    plan = dataclasses.replace(DeployPlan.from_config(load_config(env), REGION, CONSTANTS), **{**TEST_PLAN, **plan_changes})
 
     def bootstrap_requirement() -> BootstrapRequirement:
         if isinstance(requirement, Exception):
@@ -179,12 +194,12 @@ def test_a_refused_call_is_that_checks_fail_with_the_permission_fix():
 
 def test_powertools_layer_and_runtime_pass():
     clients = StubbedClients()
-    clients.ok("lambda", "get_layer_version_by_arn", layer(["python3.14"]), {"Arn": LAYER_ARN})
-    clients.ok("lambda", "get_layer_version_by_arn", layer(["python3.14"]), {"Arn": LAYER_ARN})
+    clients.ok("lambda", "get_layer_version_by_arn", layer([RUNTIME]), {"Arn": LAYER_ARN})
+    clients.ok("lambda", "get_layer_version_by_arn", layer([RUNTIME]), {"Arn": LAYER_ARN})
     ctx = make_ctx(clients=clients)
     assert check("powertools-layer", ctx) == f"PASS powertools-layer: {LAYER_ARN} exists"
     assert check("lambda-runtime", ctx) == (
-        f"PASS lambda-runtime: python3.14 (the Powertools layer in {REGION} is built for it)")
+        f"PASS lambda-runtime: {RUNTIME} (the Powertools layer in {REGION} is built for it)")
 
 
 def test_powertools_layer_missing_fails_and_the_runtime_is_skipped():
@@ -197,37 +212,37 @@ def test_powertools_layer_missing_fails_and_the_runtime_is_skipped():
         "powertools_layer_version in config/project.yaml to a version published there (aws lambda "
         f"get-layer-version-by-arn --region {REGION} --arn <arn with another version>)")
     assert check("lambda-runtime", ctx) == (
-        "SKIP lambda-runtime: python3.14: cannot tell without the Powertools layer (see powertools-layer)")
+        f"SKIP lambda-runtime: {RUNTIME}: cannot tell without the Powertools layer (see powertools-layer)")
 
 
 def test_lambda_runtime_fails_when_the_layer_is_built_for_other_runtimes():
     clients = StubbedClients()
     clients.ok("lambda", "get_layer_version_by_arn", layer(["python3.12", "python3.13"]))
     assert check("lambda-runtime", make_ctx(clients=clients)) == (
-        f"FAIL lambda-runtime: the Powertools layer in {REGION} is built for python3.12, python3.13, not python3.14 "
-        "(the transform's runtime) -- fix: pick a powertools_layer_version in config/project.yaml built for python3.14, "
-        "or deploy to a region that offers python3.14")
+        f"FAIL lambda-runtime: the Powertools layer in {REGION} is built for python3.12, python3.13, not {RUNTIME} "
+        f"(the transform's runtime) -- fix: pick a powertools_layer_version in config/project.yaml built for {RUNTIME}, "
+        f"or deploy to a region that offers {RUNTIME}")
 
 
 def test_opensearch_engine_pages_through_the_versions():
     clients = StubbedClients()
     clients.ok("opensearch", "list_versions", {"Versions": ["OpenSearch_2.19"], "NextToken": "t"}, {"MaxResults": 100})
-    clients.ok("opensearch", "list_versions", {"Versions": ["OpenSearch_3.7"]}, {"MaxResults": 100, "NextToken": "t"})
-    assert check("opensearch-engine", make_ctx(clients=clients)) == "PASS opensearch-engine: OpenSearch_3.7 is offered"
+    clients.ok("opensearch", "list_versions", {"Versions": [ENGINE]}, {"MaxResults": 100, "NextToken": "t"})
+    assert check("opensearch-engine", make_ctx(clients=clients)) == f"PASS opensearch-engine: {ENGINE} is offered"
 
 
 def test_opensearch_engine_fails_when_not_offered():
     clients = StubbedClients()
     clients.ok("opensearch", "list_versions", {"Versions": ["OpenSearch_2.19", "Elasticsearch_7.10"]})
     assert check("opensearch-engine", make_ctx(clients=clients)) == (
-        f"FAIL opensearch-engine: OpenSearch_3.7 is not offered in {REGION} -- fix: deploy to a region that offers it, "
+        f"FAIL opensearch-engine: {ENGINE} is not offered in {REGION} -- fix: deploy to a region that offers it, "
         "or pass another engine_version to SearchDomain (constructs_lib/search_domain.py DEFAULT_ENGINE_VERSION)")
 
 
 def _instance_type_details(clients: StubbedClients, instance_type: str, offered: bool) -> None:
     details = [{"InstanceType": instance_type, "EncryptionEnabled": True}] if offered else []
     clients.ok("opensearch", "list_instance_type_details", {"InstanceTypeDetails": details},
-               {"EngineVersion": "OpenSearch_3.7", "InstanceType": instance_type})
+               {"EngineVersion": ENGINE, "InstanceType": instance_type})
 
 
 def test_opensearch_instance_types_pass_for_data_and_master_nodes():
@@ -235,7 +250,7 @@ def test_opensearch_instance_types_pass_for_data_and_master_nodes():
     _instance_type_details(clients, "r7g.large.search", True)
     _instance_type_details(clients, "m7g.large.search", True)
     assert check("opensearch-instance-types", make_ctx(clients=clients)) == (
-        "PASS opensearch-instance-types: r7g.large.search, m7g.large.search offered for OpenSearch_3.7")
+        f"PASS opensearch-instance-types: r7g.large.search, m7g.large.search offered for {ENGINE}")
 
 
 def test_opensearch_instance_types_fail_naming_the_missing_one():
@@ -243,7 +258,7 @@ def test_opensearch_instance_types_fail_naming_the_missing_one():
     _instance_type_details(clients, "r7g.large.search", True)
     _instance_type_details(clients, "m7g.large.search", False)
     assert check("opensearch-instance-types", make_ctx(clients=clients)) == (
-        f"FAIL opensearch-instance-types: m7g.large.search not offered for OpenSearch_3.7 in {REGION} -- fix: change "
+        f"FAIL opensearch-instance-types: m7g.large.search not offered for {ENGINE} in {REGION} -- fix: change "
         "search.data_node_instance_type / search.master_node_instance_type in config/environments/staging.yaml")
 
 
@@ -356,7 +371,7 @@ def test_emr_certificates_pass_missing_forbidden_and_skip():
     assert check("emr-certificates", ctx) == (
         f"FAIL emr-certificates: {uri} is not readable with these credentials (403) -- fix: check the bucket policy and "
         f"key of {uri}; the EMR instance role must read it too")
-    assert check("emr-certificates", make_ctx("dev")) == (
+    assert check("emr-certificates", make_ctx("dev", emr_tls_certificates_s3_uri=None)) == (
         "SKIP emr-certificates: emr.tls_certificates_s3_uri is not set in config/environments/dev.yaml")
 
 
@@ -394,12 +409,12 @@ def test_kinesis_on_demand_pass_and_fail():
     clients = StubbedClients()
     clients.ok("kinesis", "describe_limits", _limits(on_demand=3, on_demand_limit=50))
     no_stack(clients, "analytics-dev-ingestion")
-    assert check("kinesis-shards", make_ctx("dev", clients=clients)) == (
+    assert check("kinesis-shards", make_ctx("dev", clients=clients, stream_capacity_mode="on_demand", stream_shard_count=None)) == (
         "PASS kinesis-shards: on-demand mode (scales by itself; the stream will be created): 3 of 50 on-demand streams in use")
     clients = StubbedClients()
     clients.ok("kinesis", "describe_limits", _limits(on_demand=50, on_demand_limit=50))
     no_stack(clients, "analytics-dev-ingestion")
-    assert check("kinesis-shards", make_ctx("dev", clients=clients)) == (
+    assert check("kinesis-shards", make_ctx("dev", clients=clients, stream_capacity_mode="on_demand", stream_shard_count=None)) == (
         "FAIL kinesis-shards: on-demand streams: 50 of 50 in use, the stream needs one more -- fix: ask for a higher "
         "on-demand stream limit (AWS Support), or set ingestion.stream.capacity_mode provisioned in "
         "config/environments/dev.yaml")
@@ -433,16 +448,16 @@ def test_quota_falls_back_to_the_aws_default_when_none_is_applied():
     clients.ok("service-quotas", "get_aws_default_service_quota", quota("vpc", "L-29B6F2EB", 50.0),
                {"ServiceCode": "vpc", "QuotaCode": "L-29B6F2EB"})
     assert check("interface-endpoints-per-vpc", make_ctx(clients=clients)) == (
-        "PASS interface-endpoints-per-vpc: 5 needed (glue, kms, secretsmanager, redshift-data, sts), quota 50 (L-29B6F2EB)")
+        f"PASS interface-endpoints-per-vpc: {len(ENDPOINTS)} needed ({', '.join(ENDPOINTS)}), quota 50 (L-29B6F2EB)")
 
 
 def test_interface_endpoints_fail_when_the_quota_is_lower():
     clients = StubbedClients()
-    clients.ok("service-quotas", "get_service_quota", quota("vpc", "L-29B6F2EB", 4.0))
+    clients.ok("service-quotas", "get_service_quota", quota("vpc", "L-29B6F2EB", len(ENDPOINTS) - 1.0))
     assert check("interface-endpoints-per-vpc", make_ctx(clients=clients)) == (
-        "FAIL interface-endpoints-per-vpc: the VPC needs 5 interface endpoints, the quota (L-29B6F2EB) is 4 -- fix: aws "
-        f"service-quotas request-service-quota-increase --region {REGION} --service-code vpc --quota-code L-29B6F2EB "
-        "--desired-value 5")
+        f"FAIL interface-endpoints-per-vpc: the VPC needs {len(ENDPOINTS)} interface endpoints, the quota (L-29B6F2EB) is "
+        f"{len(ENDPOINTS) - 1} -- fix: aws service-quotas request-service-quota-increase --region {REGION} --service-code vpc "
+        f"--quota-code L-29B6F2EB --desired-value {len(ENDPOINTS)}")
 
 
 def test_nat_and_elastic_ips_skip_without_nat_gateways():
@@ -522,19 +537,46 @@ def test_toolkit_stack_name_follows_cdk_json(tmp_path):
 # --- the command ---------------------------------------------------------------------------
 
 
+def test_the_plan_follows_the_config():
+    """Every plan field comes from its config key; the task type only when task nodes are allowed."""
+    config = load_config("staging")
+    env = config.environment
+    plan = DeployPlan.from_config(config, REGION, CONSTANTS)
+    assert plan.redshift_node_type == env.redshift.node_type
+    assert plan.emr_release_label == env.emr.release_label
+    assert plan.search_instance_types == tuple(dict.fromkeys(
+        t for t in (env.search.data_node_instance_type, env.search.master_node_instance_type) if t))
+    assert plan.emr_instance_types == tuple(dict.fromkeys(
+        (env.emr.primary_instance_type, env.emr.core_instance_type) + ((env.emr.task_instance_type,) if env.emr.max_task_instances else ())))
+    assert (plan.stream_capacity_mode, plan.stream_shard_count) == (env.ingestion.stream.capacity_mode, env.ingestion.stream.shard_count)
+    assert plan.lake_formation_admin_roles == config.project.baseline.lake_formation_admin_roles
+    assert plan.emr_tls_certificates_s3_uri == env.emr.tls_certificates_s3_uri
+    assert plan.stack_name("ingestion") == f"{env.project}-staging-ingestion"
+    no_tasks = config.model_copy(update={"environment": env.model_copy(update={"emr": env.emr.model_copy(update={"max_task_instances": 0})})})
+    assert DeployPlan.from_config(no_tasks, REGION, CONSTANTS).emr_instance_types == tuple(dict.fromkeys(
+        (env.emr.primary_instance_type, env.emr.core_instance_type)))
+    imported = f"arn:aws:iam::{ACCOUNT}:role/bi"
+    governance = env.governance.model_copy(update={"analyst": env.governance.analyst.model_copy(update={"role_arn": imported})})
+    with_persona = config.model_copy(update={"environment": env.model_copy(update={"governance": governance})})
+    assert DeployPlan.from_config(with_persona, REGION, CONSTANTS).persona_role_arns == {"analyst": imported}
+
+
 def _stub_a_passing_dev_account(clients: StubbedClients) -> None:
+    dev = DeployPlan.from_config(load_config("dev"), REGION, CONSTANTS)
     clients.ok("sts", "get_caller_identity", {"Account": ACCOUNT, "Arn": CALLER.arn, "UserId": "AIDAEXAMPLE"})
     clients.ok("cloudformation", "describe_stacks", stack("CDKToolkit", outputs={"BootstrapVersion": "30"}), {"StackName": "CDKToolkit"})
     clients.ok("ssm", "get_parameter", {"Parameter": {"Name": "/cdk-bootstrap/hnb659fds/version", "Value": "30"}})
-    clients.ok("lambda", "get_layer_version_by_arn", layer(["python3.14"]))
-    clients.ok("lambda", "get_layer_version_by_arn", layer(["python3.14"]))
-    clients.ok("opensearch", "list_versions", {"Versions": ["OpenSearch_3.7"]})
-    _instance_type_details(clients, "m7g.large.search", True)
-    clients.ok("redshift", "describe_orderable_cluster_options", {"OrderableClusterOptions": [{"NodeType": "ra3.large"}]})
-    clients.ok("emr", "list_release_labels", {"ReleaseLabels": ["emr-7.12.0"]})
-    clients.ok("emr", "list_supported_instance_types", {"SupportedInstanceTypes": [{"Type": "m7g.xlarge"}]})
+    clients.ok("lambda", "get_layer_version_by_arn", layer([RUNTIME]))
+    clients.ok("lambda", "get_layer_version_by_arn", layer([RUNTIME]))
+    clients.ok("opensearch", "list_versions", {"Versions": [ENGINE]})
+    for instance_type in dev.search_instance_types:
+        _instance_type_details(clients, instance_type, True)
+    clients.ok("redshift", "describe_orderable_cluster_options", {"OrderableClusterOptions": [{"NodeType": dev.redshift_node_type}]})
+    clients.ok("emr", "list_release_labels", {"ReleaseLabels": [dev.emr_release_label]})
+    clients.ok("emr", "list_supported_instance_types", {"SupportedInstanceTypes": [{"Type": t} for t in dev.emr_instance_types]})
     clients.ok("iam", "get_role", role("AWSServiceRoleForAmazonOpenSearchService"))
-    clients.ok("iam", "get_role", role("data-platform-admin"))
+    for name in dev.lake_formation_admin_roles:
+        clients.ok("iam", "get_role", role(name))
     clients.ok("kinesis", "describe_limits", _limits())
     no_stack(clients, "analytics-dev-ingestion")
     clients.ok("service-quotas", "get_service_quota", quota("vpc", "L-F678F1CE", 5.0))

@@ -17,7 +17,7 @@ import pytest
 from config import load_config
 from tests.tools.aws_stubs import ACCOUNT, REGION, StubbedClients
 from tests.tools.smoke_fakes import (
-    ANALYST_ARN, DEVICES, PREFIX, RAW_PREFIX, START, TARGETS, FakeTime, listing, make_ctx, stub_assume_analyst, stub_athena,
+    ANALYST_ARN, DEVICES, PREFIX, RAW_PREFIX, SPECTRUM_TABLE, START, TARGETS, FakeTime, listing, make_ctx, stub_assume_analyst, stub_athena,
     stub_discover, stub_glue, stub_put_records, stub_raw, stub_search, stub_spectrum,
 )
 from tools.smoke.cli import main
@@ -272,7 +272,7 @@ def test_athena_fails_when_the_analyst_cannot_be_assumed_or_the_query_is_not_sav
 def test_spectrum_counts_every_smoke_reading_through_the_external_schema():
     clients = StubbedClients()
     stub_spectrum(clients)
-    assert outcome(stage("spectrum", make_ctx(clients))) == ("PASS", "curated.telemetry: all 2 readings of 2 smoke devices")
+    assert outcome(stage("spectrum", make_ctx(clients))) == ("PASS", f"{SPECTRUM_TABLE}: all 2 readings of 2 smoke devices")
 
 
 def test_spectrum_fails_on_a_failed_statement_and_on_missing_readings():
@@ -283,7 +283,7 @@ def test_spectrum_fails_on_a_failed_statement_and_on_missing_readings():
     clients = StubbedClients()
     stub_spectrum(clients, counts={DEVICES[0]: 1})
     assert outcome(stage("spectrum", make_ctx(clients))) == (
-        "FAIL", "curated.telemetry has 1 smoke readings from 1 devices; expected 2 from 2")
+        "FAIL", f"{SPECTRUM_TABLE} has 1 smoke readings from 1 devices; expected 2 from 2")
 
 
 # --- the run and the command ---------------------------------------------------------------
