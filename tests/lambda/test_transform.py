@@ -63,7 +63,8 @@ EXPECTED_GOOD_LINES = [
     '{"schema_version":1,"device_id":"pump-0042","event_time":"2026-11-23T23:30:00.000Z",'
     '"ingested_at":"2026-11-23T23:30:00.350Z","metrics":{"temperature_c":-3},'
     '"attributes":{"site":"hamburg","line":"l2"},"event_date":"2026-11-23","event_hour":"23"}\n',
-    '{"schema_version":1,"device_id":"meter-9","event_time":"2026-11-23T10:00:00.123Z",'
+    # Published with microseconds (.123456Z): kept, not cut to milliseconds (issue 16).
+    '{"schema_version":1,"device_id":"meter-9","event_time":"2026-11-23T10:00:00.123456Z",'
     '"ingested_at":"2026-11-23T10:00:01.000Z","metrics":{"energy_kwh":1e-05},'
     '"attributes":{},"event_date":"2026-11-23","event_hour":"10"}\n',
 ]
@@ -348,3 +349,34 @@ def test_with_no_budget_at_all_every_record_is_returned_as_received(firehose_rec
     result = transform_records(records, response_budget=0)
     assert [(r.result, r.data) for r in result.records] == [("ProcessingFailed", r["data"]) for r in records]
     assert result.failed_by_reason == {RESPONSE_SIZE_LIMIT: 3}
+
+
+# --- issue 16: values the curated table could not hold exactly are failed, never altered ------
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"schema_version":1,"device_id":"d","event_time":1795421702125,"metrics":{"bytes_total":9007199255316501}}',
+         "contract:metrics"),
+        (b'{"schema_version":1,"device_id":"d","event_time":1795421702125,"metrics":{"t":1},"attributes":{"label":"sensor \\ud83d"}}',
+         "contract:attributes"),
+        (b'{"schema_version":1,"device_id":"d","event_time":"2026-11-23T08:15:02.125000001Z","metrics":{"t":1}}',
+         "contract:event_time"),
+    ],
+    ids=["integer-beyond-2^53", "lone-surrogate-escape", "nanoseconds"],
+)
+def test_a_value_that_cannot_be_kept_exactly_fails_with_its_original_bytes(firehose_record, raw: bytes, reason: str) -> None:
+    assert_failed(*one(firehose_record, raw), reason)
+
+
+def test_exact_large_integers_surrogate_pairs_and_microseconds_pass_unchanged(firehose_record) -> None:
+    raw = (
+        b'{"schema_version":1,"device_id":"d","event_time":"2026-11-23T09:15:02.1255+01:00",'
+        b'"metrics":{"bytes_total":1152921504606846976,"ratio":0.1},"attributes":{"label":"sensor \\ud83d\\ude00"}}'
+    )
+    _, out, _ = one(firehose_record, raw)
+    line = base64.b64decode(out.data).decode("ascii")
+    assert '"event_time":"2026-11-23T08:15:02.125500Z"' in line
+    assert '"bytes_total":1152921504606846976' in line  # 2^60: a double holds it exactly
+    assert json.loads(line)["attributes"] == {"label": "sensor \U0001f600"}
