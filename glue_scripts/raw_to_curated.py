@@ -4,10 +4,15 @@ Every raw line gets exactly one outcome: it is curated (Snappy Parquet under
 ``<curated>/event_date=YYYY-MM-DD/``) or quarantined (gzip JSON lines under
 ``<quarantine>/run_id=<run_id>/``) with one reason from :data:`QUARANTINE_REASONS`. The job
 counts what it read and what it will write and refuses to write anything if the two disagree
-(:class:`RowCountMismatch`), so a row can never be lost silently.
+(:class:`RowCountMismatch`); after writing it counts the rows in the files it wrote and fails
+the run if they do not add up either (:class:`WrittenRowsMismatch`), so a row can never be lost
+or doubled silently. Nothing curated is altered: a value the curated table could not hold
+exactly (an integer a double cannot hold, a string that is not valid Unicode, a time finer
+than a microsecond) is quarantined with its own reason, as the Firehose transform rejects it.
 
 Layout of this module: pure PySpark transforms (DataFrame in, DataFrame out; the only I/O is
-in the functions named ``read_*``/``write_*``), the orchestration :func:`curate`, the local
+in the functions named ``read_*``/``write_*`` and in the checks of what was written,
+``list_outputs``/``count_written``), the orchestration :func:`curate`, the local
 command line (``python -m glue_scripts.raw_to_curated --local --input DIR --output DIR``) and a
 thin Glue entry point, :func:`glue_main`, the only code that imports ``awsglue`` (inside the
 function: it cannot be installed outside Glue). Nothing here imports the rest of the
@@ -29,12 +34,20 @@ Why validation looks the way it does (Spark SQL expressions only, no Python UDFs
 * ``from_json`` ignores text after the first JSON value, so the line is also checked to be
   exactly one JSON value (``json_array_length('[' || line || ']') = 1``): two readings glued
   together, or a truncated one, are quarantined instead of half-read.
+* Spark's text reader keeps a line's bytes as they are, but ``from_json`` (and every string
+  function and writer) reads bytes that are not UTF-8 as U+FFFD, and a lone surrogate escape
+  (``\ud83d``) becomes a Java string that UTF-8 Parquet stores as ``?``. Both are checked on the
+  line's text before anything is parsed from it.
+* ``metrics`` is parsed as ``map<string,double>``, which rounds an integer beyond 2^53 without a
+  word; the integer literals of the metrics object's text are compared with their doubles in
+  exact decimal arithmetic (only for literals of 16 or more digits, i.e. almost never).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import logging
 import re
@@ -67,6 +80,9 @@ PARTITION_TYPE = "date"
 #: Columns of a quarantined row, in order, with their Spark SQL types.
 QUARANTINE_COLUMNS = (
     ("raw_line", "string"),
+    # The line's exact bytes, base64, for a line that is not UTF-8 (null otherwise): raw_line,
+    # a JSON string, can only show such a line with U+FFFD in place of its bad bytes.
+    ("raw_line_base64", "string"),
     ("reason", "string"),
     ("source_file", "string"),
     ("run_id", "string"),
@@ -98,12 +114,16 @@ NORMALISED_FIELDS = (
 #: partition keys the Firehose transform adds. ``ingested_at`` and ``attributes`` may be null.
 REQUIRED_FIELDS = ("schema_version", "device_id", "event_time", "metrics", "event_date", "event_hour")
 OPTIONAL_FIELDS = ("attributes", "ingested_at")
-#: ``format_timestamp``'s form: UTC, milliseconds, ``Z``.
-TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
+#: ``format_timestamp``'s canonical form: UTC, ``Z``, milliseconds, or microseconds when the
+#: sub-millisecond digits are not all zero (so each instant has one text; a seventh digit, which
+#: Spark's cast would silently drop, never matches).
+TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:(?!000)\d{3})?Z"
 
 # --- Quarantine reasons, in the order they are tested (a row gets the first that applies) ----
 
+NOT_UTF8 = "not_utf8"  # the line's bytes are not UTF-8 (kept exactly in raw_line_base64)
 NOT_JSON_OBJECT = "not_json_object"  # not exactly one JSON object (invalid JSON, an array, trailing text)
+INVALID_UNICODE = "invalid_unicode"  # a JSON string holds a lone surrogate escape (not valid Unicode)
 UNKNOWN_FIELD = "unknown_field"  # a key outside NORMALISED_FIELDS
 MISSING_FIELD = "missing_field:"  # + name: a required key absent or null
 BAD_TYPE = "bad_type:"  # + name: a JSON value of the wrong type (see TYPE_CHECKED_FIELDS)
@@ -113,12 +133,15 @@ BAD_EVENT_TIME = "bad_event_time"  # not a TIMESTAMP_PATTERN string, not a real 
 BAD_INGESTED_AT = "bad_ingested_at"  # present but, like bad_event_time, not a usable time
 PARTITION_MISMATCH = "partition_mismatch"  # event_date/event_hour are not the UTC date/hour of event_time
 BAD_METRICS = "bad_metrics"  # empty, > MAX_METRICS, a bad name, a non-numeric, null or non-finite value
+INEXACT_METRIC = "inexact_metric"  # an integer literal a double cannot hold exactly (|n| > 2^53, mostly)
 BAD_ATTRIBUTES = "bad_attributes"  # > MAX_ATTRIBUTES, a bad name, a non-string or over-long value
 DUPLICATE = "duplicate"  # the key was curated already, in this run or an earlier one
 #: Fields whose JSON type is checked as such; the others' strict formats reject a wrong type.
 TYPE_CHECKED_FIELDS = ("schema_version", "device_id", "event_hour", "metrics", "attributes")
 QUARANTINE_REASONS = (
+    NOT_UTF8,
     NOT_JSON_OBJECT,
+    INVALID_UNICODE,
     UNKNOWN_FIELD,
     *(MISSING_FIELD + name for name in REQUIRED_FIELDS),
     *(BAD_TYPE + name for name in TYPE_CHECKED_FIELDS),
@@ -128,6 +151,7 @@ QUARANTINE_REASONS = (
     BAD_INGESTED_AT,
     PARTITION_MISMATCH,
     BAD_METRICS,
+    INEXACT_METRIC,
     BAD_ATTRIBUTES,
     DUPLICATE,
 )
@@ -164,6 +188,17 @@ _FLAT_STRING_OBJECT = (
     rf"^\{{(?:{_JSON_STRING}:{_JSON_STRING}(?:,{_JSON_STRING}:{_JSON_STRING})*+)?\}}\z"
 )
 _EMPTY_ATTRIBUTES = "cast(map() as map<string,string>)"
+# Any surrogate escape: the cheap test that lets almost every line skip the exact one below.
+_SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F]"
+# The line's escapes, left to right, each consumed whole (so ``\\`` never starts another): a
+# high-low surrogate pair, else a lone surrogate (captured), else any other escape.
+_ESCAPE_UNIT = (
+    r"(?s)\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|(u[dD][89a-fA-F][0-9a-fA-F]{2})|.)"
+)
+# An integer literal of 16+ digits in the metrics object's compact text: only those can exceed 2^53.
+_LONG_INTEGER_VALUE = r":-?[0-9]{16}"
+_TWO_63 = float(2**63)
+_TWO_126 = float(2**126)
 
 
 def _full_match(pattern: str) -> str:
@@ -253,12 +288,47 @@ def _in_contract_range(moment: Column) -> Column:
     return (moment >= F.lit(EARLIEST_EVENT_TIME)) & (moment < F.lit(LATEST_EVENT_TIME))
 
 
+def _not_utf8() -> Column:
+    """True if the line's bytes are not UTF-8: decoding them (which replaces what is not UTF-8
+    with U+FFFD, as Java does) changes them. A real U+FFFD in the line is valid and unchanged."""
+    return F.col("raw_line") != F.decode(F.col("raw_line").cast("binary"), "UTF-8")
+
+
+def _lone_surrogate() -> Column:
+    """True if a JSON string in the line holds a surrogate escape that is not half of a
+    high-low pair (``\\ud83d`` alone, a low one alone, or the two reversed). On the raw text,
+    because from_json has already turned it into a Java string by the time a rule sees it."""
+    lone = F.exists(F.regexp_extract_all("raw_line", F.lit(_ESCAPE_UNIT), F.lit(1)), lambda group: group != "")
+    return F.when(F.col("raw_line").rlike(_SURROGATE_ESCAPE), lone).otherwise(F.lit(False))
+
+
+def _inexact_integer(text: Column) -> Column:
+    """True if ``text`` (a metric's JSON text) is an integer literal that a double cannot hold
+    exactly, i.e. ``map<string,double>`` would change it.
+
+    Exactly, without a UDF: the double ``d`` is split into ``high * 2^63 + low`` (high =
+    floor(|d| / 2^63); both parts are exact doubles converting exactly to bigint), rebuilt as a
+    decimal and compared with the literal as a decimal. Literals of more than 38 digits, or of
+    2^126 and more, cannot be checked this way and count as inexact: the curated table never
+    gets a value it cannot vouch for (the contract accepts the rare exact ones; they are
+    quarantined here, with this reason)."""
+    magnitude = F.abs(text.cast("double"))
+    high = F.floor(magnitude / F.lit(_TWO_63))
+    low = magnitude - high.cast("double") * F.lit(_TWO_63)
+    rebuilt = high.cast("decimal(20,0)") * F.expr(f"{2**63}BD") + low.cast("bigint").cast("decimal(20,0)")
+    checkable = text.rlike(_full_match(r"-?[0-9]{1,38}")) & (magnitude < F.lit(_TWO_126))
+    exact = F.when(checkable, F.abs(text.cast("decimal(38,0)")) == rebuilt).otherwise(F.lit(False))
+    return text.rlike(_full_match(r"-?[0-9]+")) & ~exact
+
+
 def _parse(lines: DataFrame) -> DataFrame:
     """The lines with everything the rules look at computed once: both parses, the texts of
     the scalar fields and the parsed times. (Each expensive value is its own column, so Spark
     evaluates it once per row instead of once per rule that mentions it.)"""
     parsed = lines.select(
         *LINE_COLUMNS,
+        _not_utf8().alias("_not_utf8"),
+        _lone_surrogate().alias("_lone_surrogate"),
         F.from_json("raw_line", "map<string,string>", _JSON_OPTIONS).alias("_raw"),
         F.from_json("raw_line", _TYPED_SCHEMA, _JSON_OPTIONS).alias("_typed"),
     )
@@ -279,7 +349,9 @@ def _quarantine_rules() -> list[tuple[str, Column]]:
     device_id_ok, event_hour = F.col("_device_id_ok"), _rendering("event_hour")
     event_time, ingested_at = F.col("event_time"), F.col("ingested_at")
     return [
+        (NOT_UTF8, F.col("_not_utf8")),
         (NOT_JSON_OBJECT, raw.isNull() | (F.json_array_length(F.concat(F.lit("["), "raw_line", F.lit("]"))) != 1)),
+        (INVALID_UNICODE, F.col("_lone_surrogate")),
         (UNKNOWN_FIELD, F.exists(F.map_keys(raw), lambda key: ~key.isin(*NORMALISED_FIELDS))),
         *((MISSING_FIELD + name, _rendering(name).isNull()) for name in REQUIRED_FIELDS),
         (BAD_TYPE + "schema_version", typed["schema_version"].isNull()),
@@ -305,6 +377,17 @@ def _quarantine_rules() -> list[tuple[str, Column]]:
                 F.map_values(metrics),
                 lambda value: value.isNull() | F.isnan(value) | (F.abs(value) == F.lit(float("inf"))),
             ),
+        ),
+        (
+            INEXACT_METRIC,
+            # The metrics' own texts, parsed again only for the rare line with a long integer.
+            F.when(
+                _rendering("metrics").rlike(_LONG_INTEGER_VALUE),
+                F.exists(
+                    F.map_values(F.from_json(_rendering("metrics"), "map<string,string>", _JSON_OPTIONS)),
+                    _inexact_integer,
+                ),
+            ).otherwise(F.lit(False)),
         ),
         (
             BAD_ATTRIBUTES,
@@ -382,10 +465,40 @@ def read_curated_keys(spark: SparkSession, curated_path: str, event_dates: Seque
     return spark.read.schema(schema).option("basePath", root).parquet(*existing).select(*KEY_COLUMNS)
 
 
+def snapshot(keys: DataFrame) -> DataFrame:
+    """``keys`` read now, once, and held by the executors: a frame that no longer refers to the
+    curated folder.
+
+    Why (issue 16): the classification is computed lazily and read three times (counted, then
+    written as curated, then as quarantine). Appending to the curated folder makes Spark drop
+    every cached plan that reads that folder, so the quarantine write recomputed the
+    classification, and the cross-run check then saw the rows the run had just curated: they
+    were written to quarantine as duplicates too. A snapshot cannot change: whenever the
+    classification is computed (again, after an evicted cache block, too), it compares against
+    the keys as they were before this run wrote anything. ``localCheckpoint`` truncates the
+    lineage (spilling to disk rather than dropping); if an executor holding a part of it is lost,
+    the job fails instead of reading the folder again, and the run is retried whole."""
+    return keys.localCheckpoint(eager=True)
+
+
 def _path_exists(spark: SparkSession, path: str) -> bool:
     """Through Hadoop's FileSystem, so it works for local paths and s3:// alike."""
     jvm_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
     return jvm_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(jvm_path)
+
+
+def _data_files(spark: SparkSession, folder: str) -> set[str]:
+    """The data files directly in ``folder`` (not ``_SUCCESS`` or hidden files), fully
+    qualified; empty if the folder does not exist. Hadoop's FileSystem: local and s3:// alike."""
+    jvm_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(folder)
+    fs = jvm_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(jvm_path):
+        return set()
+    return {
+        status.getPath().toString()
+        for status in fs.listStatus(jvm_path)
+        if status.isFile() and not status.getPath().getName().startswith(("_", "."))
+    }
 
 
 def mark_duplicates_across_runs(rows: DataFrame, curated_keys: DataFrame) -> DataFrame:
@@ -410,6 +523,7 @@ def quarantine_rows(classified: DataFrame, run_id: str, quarantined_at: dt.datet
     """The quarantined rows as :data:`QUARANTINE_COLUMNS`."""
     return classified.where(F.col("reason").isNotNull()).select(
         "raw_line",
+        F.when(F.col("reason") == NOT_UTF8, F.base64(F.col("raw_line").cast("binary"))).alias("raw_line_base64"),
         "reason",
         "source_file",
         F.lit(run_id).alias("run_id"),
@@ -456,6 +570,52 @@ class RowCountMismatch(RuntimeError):
     """The rows to be written do not add up to the rows read; nothing was written."""
 
 
+class WrittenRowsMismatch(RowCountMismatch):
+    """The files a run wrote do not hold the rows it read. The run fails, so the job bookmark
+    does not advance: the next run reads the same input again, and its cross-run check
+    quarantines as ``duplicate`` whatever this run had curated."""
+
+
+def _output_folders(curated_path: str, quarantine_path: str, run_id: str, event_dates: Sequence[str]) -> dict[str, list[str]]:
+    """The folders a run writes to: one per curated event date, and its quarantine folder."""
+    root = curated_path.rstrip("/")
+    return {
+        "curated": [f"{root}/{PARTITION_COLUMN}={day}" for day in event_dates],
+        "quarantined": [f"{quarantine_path.rstrip('/')}/run_id={run_id}"],
+    }
+
+
+def list_outputs(spark: SparkSession, folders: dict[str, list[str]]) -> dict[str, set[str]]:
+    """The data files now in each output's folders (taken before and after writing: the
+    difference is what the run wrote, whatever earlier runs left there)."""
+    return {output: set().union(*(_data_files(spark, folder) for folder in paths)) for output, paths in folders.items()}
+
+
+def count_written(spark: SparkSession, before: dict[str, set[str]], after: dict[str, set[str]]) -> dict[str, int]:
+    """Rows in the files the run added: curated from the Parquet files (a count reads only
+    their footers), quarantined as lines of its gzip JSON file (small)."""
+    curated = sorted(after["curated"] - before["curated"])
+    quarantined = sorted(after["quarantined"] - before["quarantined"])
+    return {
+        "curated": spark.read.parquet(*curated).count() if curated else 0,
+        "quarantined": spark.read.text(quarantined).count() if quarantined else 0,
+    }
+
+
+def check_written(summary: dict[str, Any], written: dict[str, int]) -> None:
+    """The accounting identity on the files: rows in this run's curated files + quarantine
+    lines == rows_in, and each equals the summary; else :class:`WrittenRowsMismatch`."""
+    if written["curated"] + written["quarantined"] != summary["rows_in"] or written != {
+        "curated": summary["curated"],
+        "quarantined": summary["quarantined"],
+    }:
+        raise WrittenRowsMismatch(
+            f"run {summary['run_id']}: the files written hold {written['curated']} curated + {written['quarantined']} "
+            f"quarantined rows, but it read {summary['rows_in']} (summary: {summary['curated']} curated + "
+            f"{summary['quarantined']} quarantined); failing the run so that its input is read again"
+        )
+
+
 def profile_batch(validated: DataFrame) -> tuple[int, list[str]]:
     """(rows read, event dates of the curatable rows) in one pass."""
     day = F.when(F.col("reason").isNull(), F.col(PARTITION_COLUMN)).alias("day")
@@ -499,11 +659,15 @@ def curate(
     run_id: str,
     started_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Validate, de-duplicate, check the counts, write; returns (and logs) the summary.
+    """Validate, de-duplicate, check the counts, write, check the files; returns (and logs) the
+    summary.
 
     ``lines`` has :data:`LINE_COLUMNS`. The validated input is persisted once (the count and
     everything after read it from memory or local disk, not from S3), and so is the classified
-    result, which is both counted and written. Writing starts only after the counts add up."""
+    result, which is both counted and written. The keys already curated are a :func:`snapshot`
+    taken before anything is written, so the classification is the same however often Spark
+    computes it: the summary and both writes agree. Writing starts only after the counts add
+    up, and the run fails if the files it wrote do not (:func:`check_written`)."""
     if not RUN_ID.fullmatch(run_id):
         raise ValueError(f"run id {run_id!r} must match {RUN_ID.pattern}")
     started_at = started_at or dt.datetime.now(dt.timezone.utc)
@@ -511,7 +675,7 @@ def curate(
     classified = None
     try:
         rows_in, batch_dates = profile_batch(validated)
-        known = read_curated_keys(spark, curated_path, batch_dates)
+        known = snapshot(read_curated_keys(spark, curated_path, batch_dates))
         curatable = validated.where(F.col("reason").isNull())
         deduplicated = mark_duplicates_across_runs(mark_duplicates_within_run(curatable), known)
         classified = deduplicated.unionByName(validated.where(F.col("reason").isNotNull()))
@@ -519,10 +683,15 @@ def curate(
         summary = summarise(run_id, rows_in, classified)
         validated.unpersist()
         check_invariant(summary)
+        folders = _output_folders(curated_path, quarantine_path, run_id, summary["event_dates"])
+        before = list_outputs(spark, folders)
         if summary["curated"]:
             write_curated(curated_rows(classified), curated_path)
         if summary["quarantined"]:
             write_quarantine(quarantine_rows(classified, run_id, started_at), quarantine_path, run_id)
+        written = count_written(spark, before, list_outputs(spark, folders))
+        LOG.info(json.dumps({"run_id": run_id, "rows_in_files_written": written}))
+        check_written(summary, written)
     finally:
         validated.unpersist()
         if classified is not None:
@@ -540,10 +709,22 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return f"local-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
+#: What ``--help`` says about the Glue mode (its arguments are read by awsglue, not argparse).
+_GLUE_HELP = """\
+without --local, this is the Glue job (only inside AWS Glue, where awsglue is installed):
+  --raw_path S3_PREFIX         raw zone, read recursively through a job bookmark
+  --curated_path S3_PREFIX     curated table (Parquet, partitioned by event_date)
+  --quarantine_path S3_PREFIX  quarantine (gzip JSON lines under run_id=<JOB_RUN_ID>/)
+  --JOB_NAME, --JOB_RUN_ID     set by Glue
+"""
+
+
 def _local_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m glue_scripts.raw_to_curated",
         description="Curate raw telemetry JSON lines on this machine (without --local: the Glue job).",
+        epilog=_GLUE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--local", action="store_true", required=True, help="run locally with plain PySpark")
     parser.add_argument("--input", required=True, help="folder of raw files (plain or .gz), read recursively")
@@ -631,11 +812,19 @@ def glue_main(argv: Sequence[str]) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``--local ...`` runs :func:`run_local`; anything else is Glue calling :func:`glue_main`."""
+    """``--local ...`` runs :func:`run_local`; anything else is Glue calling :func:`glue_main`.
+
+    ``--help``, and Glue arguments where awsglue is not installed, are answered by argparse
+    (help, or a usage error with exit status 2) instead of an ImportError's traceback."""
     args = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-    if "--local" in args:
+    if "--local" in args or "-h" in args or "--help" in args:
         run_local(args)
+    elif importlib.util.find_spec("awsglue") is None:
+        _local_parser().error(
+            "awsglue is not installed: without --local this is the Glue job, which runs only inside AWS Glue; "
+            "on this machine use --local --input DIR --output DIR"
+        )
     else:
         glue_main([sys.argv[0], *args])
 

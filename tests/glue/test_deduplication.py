@@ -57,3 +57,11 @@ def test_the_first_run_finds_no_curated_keys(spark: SparkSession, tmp_path) -> N
     keys = job.read_curated_keys(spark, str(tmp_path / "curated"), ["2026-11-23"])
     assert keys.columns == list(job.KEY_COLUMNS)
     assert keys.count() == 0
+
+
+def test_readings_half_a_millisecond_apart_are_two_readings(spark: SparkSession) -> None:
+    """Times keep microseconds, so the key tells them apart (issue 16: they used to collapse)."""
+    first = line(normalised(event_time=T0))
+    second = line(normalised(event_time=T0 + dt.timedelta(microseconds=500)))
+    marked = job.mark_duplicates_within_run(validated(spark, [first, second]))
+    assert kept(marked) == sorted([first, second])

@@ -12,7 +12,7 @@ README = (Path(job.__file__).parent / "README.md").read_text()
 
 def test_the_reason_table_lists_exactly_the_reasons_in_order() -> None:
     section = README.split("### Quarantine reasons", 1)[1].split("\n### ", 1)[0]
-    documented = re.findall(r"^\| `([a-z_:<>]+)` \|", section, flags=re.M)
+    documented = re.findall(r"^\| `([a-z0-9_:<>]+)` \|", section, flags=re.M)
     expected = list(dict.fromkeys(re.sub(r":.*", ":<name>", reason) for reason in job.QUARANTINE_REASONS))
     assert documented == expected
 

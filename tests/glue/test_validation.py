@@ -38,6 +38,13 @@ BAD_LINES: list[tuple[str, str, str]] = [
     (job.NOT_JSON_OBJECT, "text after the object", GOOD_LINE + " trailing"),
     (job.NOT_JSON_OBJECT, "truncated", GOOD_LINE[:-1]),
     (job.NOT_JSON_OBJECT, "bare NaN", GOOD_LINE.replace('"temperature_c":21.5', '"temperature_c":NaN')),
+    (job.INVALID_UNICODE, "lone high surrogate", changed(attributes={"label": "sensor \ud83d"})),
+    (job.INVALID_UNICODE, "lone low surrogate", changed(attributes={"label": "\ude00 after"})),
+    (job.INVALID_UNICODE, "reversed pair", changed(attributes={"label": "\ude00\ud83d"})),
+    (job.INVALID_UNICODE, "upper-case escape", GOOD_LINE.replace('"site":"hamburg"', '"site":"x\\uD83D"')),
+    (job.INVALID_UNICODE, "escaped backslash, then a lone low one", changed(attributes={"label": "\\\udc00"})),
+    (job.INVALID_UNICODE, "in a metric name", changed(metrics={"t\ud83d": 1.0})),
+    (job.INVALID_UNICODE, "in the device id", changed(device_id="pump-\ud83d")),
     (job.UNKNOWN_FIELD, "extra key", changed(colour="red")),
     *((job.MISSING_FIELD + name, "absent", changed(**{name: DELETE})) for name in job.REQUIRED_FIELDS),
     (job.MISSING_FIELD + "device_id", "null", changed(device_id=None)),
@@ -57,6 +64,9 @@ BAD_LINES: list[tuple[str, str, str]] = [
     (job.BAD_EVENT_TIME, "no zone", changed(event_time="2026-11-23T08:15:02.125")),
     (job.BAD_EVENT_TIME, "offset instead of Z", changed(event_time="2026-11-23T09:15:02.125+01:00")),
     (job.BAD_EVENT_TIME, "two-digit millis", changed(event_time="2026-11-23T08:15:02.12Z")),
+    (job.BAD_EVENT_TIME, "four fractional digits", changed(event_time="2026-11-23T08:15:02.1255Z")),
+    (job.BAD_EVENT_TIME, "seven fractional digits", changed(event_time="2026-11-23T08:15:02.1255001Z")),
+    (job.BAD_EVENT_TIME, "micros that should be millis", changed(event_time="2026-11-23T08:15:02.125000Z")),
     (job.BAD_EVENT_TIME, "february 30th", changed(event_time="2026-02-30T08:15:02.125Z")),
     (job.BAD_EVENT_TIME, "before 2000", changed(event_time="1999-12-31T23:59:59.999Z")),
     (job.BAD_EVENT_TIME, "epoch millis", changed(event_time=1795425302125)),
@@ -74,6 +84,11 @@ BAD_LINES: list[tuple[str, str, str]] = [
     (job.BAD_METRICS, "null value", changed(metrics={"temperature_c": None})),
     (job.BAD_METRICS, "bad name", changed(metrics={"1st": 1.0})),
     (job.BAD_METRICS, "beyond float range", changed(metrics={"temperature_c": 1}).replace('"temperature_c":1', '"temperature_c":1e400')),
+    (job.INEXACT_METRIC, "2^53 + 1", changed(metrics={"bytes_total": 2**53 + 1})),
+    (job.INEXACT_METRIC, "a 64-bit byte counter", changed(metrics={"temperature_c": 21.5, "bytes_total": 9007199255316501})),
+    (job.INEXACT_METRIC, "negative", changed(metrics={"balance": -(2**53) - 1})),
+    (job.INEXACT_METRIC, "u64 max", changed(metrics={"bytes_total": 2**64 - 1})),
+    (job.INEXACT_METRIC, "39 digits", changed(metrics={"huge": 10**38 + 1})),
     (job.BAD_ATTRIBUTES, "number value", changed(attributes={"site": 5})),
     (job.BAD_ATTRIBUTES, "null value", changed(attributes={"site": None})),
     (job.BAD_ATTRIBUTES, "object value", changed(attributes={"site": {"city": "hamburg"}})),
@@ -102,6 +117,18 @@ GOOD_LINES: list[tuple[str, str]] = [
     ("spaces between tokens", json.dumps(GOOD)),
     ("keys in another order", line(dict(reversed(list(GOOD.items()))))),
     ("an attribute named like a field", line(normalised(attributes={"device_id": "other"}))),
+    ("integer 2^53", line(normalised(metrics={"n": 2**53}))),
+    ("integer 2^60, which a double holds exactly", line(normalised(metrics={"n": 2**60}))),
+    ("u64 a double holds exactly", line(normalised(metrics={"n": 2**64 - 2048}))),
+    ("integer -2^60", line(normalised(metrics={"n": -(2**60)}))),
+    ("integer 2^100", line(normalised(metrics={"n": 2**100}))),
+    ("16-digit integer below 2^53", line(normalised(metrics={"n": 1234567890123456}))),
+    ("decimal literal beyond 2^53", changed(metrics={"n": 1}).replace('"n":1', '"n":9007199254740993.0')),
+    ("exponent literal", changed(metrics={"n": 1}).replace('"n":1', '"n":9.007199254740993e15')),
+    ("escaped backslash before u-text", line(normalised(attributes={"a": "\\ud83d"}))),
+    ("microseconds", line(normalised(event_time=T0 + dt.timedelta(microseconds=500)))),
+    ("one microsecond", line(normalised(event_time=T0.replace(microsecond=1)))),
+    ("microsecond ingested_at", line(normalised(ingested_after=dt.timedelta(microseconds=1500)))),
 ]
 
 
@@ -127,7 +154,8 @@ def test_a_good_line_is_curatable(outcomes: dict, raw_line: str) -> None:
 
 
 def test_every_reason_has_a_case() -> None:
-    covered = {reason for reason, _, _ in BAD_LINES} | {job.DUPLICATE}  # duplicates: test_deduplication.py
+    # duplicates: test_deduplication.py; bytes that are not UTF-8 cannot be a Python str: test_raw_bytes.py
+    covered = {reason for reason, _, _ in BAD_LINES} | {job.DUPLICATE, job.NOT_UTF8}
     assert covered == set(job.QUARANTINE_REASONS)
 
 
@@ -154,3 +182,25 @@ def test_integer_metrics_become_doubles(outcomes: dict) -> None:
 def test_escaped_attribute_values_arrive_unescaped(outcomes: dict) -> None:
     attributes = {"site": 'Hamburg "Süd"\n😀', "a": "\\"}
     assert outcomes[line(normalised(attributes=attributes))]["attributes"] == attributes
+
+
+def test_integers_a_double_holds_exactly_arrive_exactly(outcomes: dict) -> None:
+    for number in (2**53, 2**60, 2**64 - 2048, -(2**60), 2**100):
+        assert outcomes[line(normalised(metrics={"n": number}))]["metrics"] == {"n": number}
+
+
+def test_microseconds_arrive_intact(outcomes: dict) -> None:
+    row = outcomes[line(normalised(event_time=T0 + dt.timedelta(microseconds=500)))]
+    assert row["event_time"] == (T0 + dt.timedelta(microseconds=500)).replace(tzinfo=None)
+    row = outcomes[line(normalised(ingested_after=dt.timedelta(microseconds=1500)))]
+    assert row["ingested_at"] == (T0 + dt.timedelta(microseconds=1500)).replace(tzinfo=None)
+
+
+def test_the_timestamp_pattern_is_exactly_the_contracts_canonical_form() -> None:
+    """Milliseconds, or six digits when the sub-millisecond part is not zero (issue 16)."""
+    import re
+
+    for text in ("2026-11-23T08:15:02.125Z", "2026-11-23T08:15:02.125500Z", "2026-11-23T08:15:02.000001Z"):
+        assert re.fullmatch(job.TIMESTAMP_PATTERN, text), text
+    for text in ("2026-11-23T08:15:02.125000Z", "2026-11-23T08:15:02.1255Z", "2026-11-23T08:15:02.1255001Z", "2026-11-23T08:15:02Z"):
+        assert not re.fullmatch(job.TIMESTAMP_PATTERN, text), text
