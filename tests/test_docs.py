@@ -47,10 +47,16 @@ def test_readme_acknowledgment_counts_match_the_pinned_ones(stack: str) -> None:
 @pytest.fixture(scope="module")
 def sections(synthesised):
     """The generated sections, the diagram drawn from the session's synthesis of its environment."""
-    from tools.generate_docs import DIAGRAM_ENVIRONMENT, SECTIONS, architecture_section
+    from tools.generate_docs import DIAGRAM_ENVIRONMENT, SECTIONS, architecture_section, left_behind_section
+    from tests.synth import ENVIRONMENTS
 
     outdir = synthesised(DIAGRAM_ENVIRONMENT).outdir
-    return {**SECTIONS, "architecture": lambda: architecture_section(outdir)}
+    outdirs = {env: synthesised(env).outdir for env in ENVIRONMENTS}
+    return {
+        **SECTIONS,
+        "architecture": lambda: architecture_section(outdir),
+        "left-behind": lambda: left_behind_section(outdirs),
+    }
 
 
 def test_the_generated_readme_sections_are_current(sections) -> None:

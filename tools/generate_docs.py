@@ -7,7 +7,9 @@ from the same config and code the app deploys, so the README cannot drift from t
 
 - ``lake-permissions``: who may do what in the lake, per environment (``stacks.lake_permissions``);
 - ``architecture``: the stacks of the default environment and what flows between them, drawn from
-  its synthesised cloud assembly (``tools/architecture.py``).
+  its synthesised cloud assembly (``tools/architecture.py``);
+- ``left-behind``: what ``cdk destroy`` leaves behind in each environment, from its synthesised
+  templates (``tools/left_behind.py``).
 """
 
 from __future__ import annotations
@@ -56,9 +58,33 @@ def architecture_section(assembly_dir: Path | None = None) -> str:
     return mermaid(*assembly_inputs(assembly_dir))
 
 
+def left_behind_section(assembly_dirs: dict[str, Path] | None = None) -> str:
+    """What ``cdk destroy`` leaves behind in each environment, from its synthesised templates
+    (``assembly_dirs``: environment name -> cloud assembly; default: synthesised now)."""
+    import json
+
+    from config import available_environments
+    from tools.left_behind import render_left_behind
+
+    def templates(outdir: Path) -> dict[str, dict]:
+        return {path.name.removesuffix(".template.json"): json.loads(path.read_text()) for path in sorted(outdir.glob("*.template.json"))}
+
+    if assembly_dirs is not None:
+        return render_left_behind({env: templates(outdir) for env, outdir in assembly_dirs.items()})
+    from app import build_app, cli_context
+
+    environments = {}
+    for env_name in available_environments():
+        with tempfile.TemporaryDirectory(prefix="docs-cdk-out-") as outdir:
+            build_app(cli_context(env_name), outdir=outdir).synth()
+            environments[env_name] = templates(Path(outdir))
+    return render_left_behind(environments)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "lake-permissions": lake_permissions_section,
     "architecture": architecture_section,
+    "left-behind": left_behind_section,
 }
 
 

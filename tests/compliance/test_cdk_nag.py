@@ -16,8 +16,8 @@ from tests.compliance.nag import PACK_RULE_ID, acknowledgments, findings
 from tests.synth import AGNOSTIC, DEPLOYED_BY_ENV, Target, synthesise
 
 #: Changing an acknowledgment count is a security decision: update this table in the same
-#: change, so that a reviewer sees it. The counts are the same whether the environment is
-#: environment-agnostic or deployed with an account and region (tests.synth.TARGETS).
+#: change, so that a reviewer sees it. The counts of the environment-agnostic templates; deployed
+#: with an account and region (tests.synth.TARGETS), see DEPLOYED_FEWER.
 EXPECTED_ACKNOWLEDGMENTS = {
     env: {
         "analytics-account-baseline": 0,
@@ -31,6 +31,18 @@ EXPECTED_ACKNOWLEDGMENTS = {
     }
     for env in ("dev", "staging", "prod")
 }
+#: Deployed with an account and region, a stack may have fewer findings to acknowledge, never
+#: more: the Firehose L2's region-to-CIDR mapping (W7001) is rendered only while the region is
+#: unknown at synth.
+DEPLOYED_FEWER = {"ingestion": 1}
+
+
+def expected_acknowledgments(target: Target) -> dict[str, int]:
+    expected = dict(EXPECTED_ACKNOWLEDGMENTS[target.env_name])
+    if target.deployed:
+        for stack, fewer in DEPLOYED_FEWER.items():
+            expected[f"analytics-{target.env_name}-{stack}"] -= fewer
+    return expected
 GENERIC_REASONS = ("todo", "tbd", "n/a", "not needed", "suppress", "ignore", "false positive")
 #: Plugin names of the five packs in the validation report. Other plugins report there too (the
 #: construct annotations, such as the deliberate data-destroyed warning of dev).
@@ -82,7 +94,7 @@ def test_the_five_packs_are_registered() -> None:
 def test_acknowledgment_counts_per_stack_are_pinned(each_environment) -> None:
     acks = acknowledgments(each_environment.app)
     counts = {name: sum(1 for a in acks if a.stack == name) for name in each_environment.stack_names()}
-    assert counts == EXPECTED_ACKNOWLEDGMENTS[each_environment.env_name]
+    assert counts == expected_acknowledgments(each_environment.target)
 
 
 def test_every_acknowledgment_names_one_rule_and_a_specific_reason(each_environment) -> None:
