@@ -659,3 +659,23 @@ def test_help_works_offline(tmp_path):
     assert done.returncode == 0
     assert done.stdout.startswith("usage: python -m tools.preflight")
     assert "--assembly DIR" in done.stdout and "exit 1 on any FAIL" in " ".join(done.stdout.split())
+
+
+def test_a_synth_that_fails_is_reported_with_its_last_line_and_leaves_no_directory(tmp_path, monkeypatch):
+    import tempfile
+
+    from tools.preflight.bootstrap import requirement_of
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(AssemblyError, match=r"^synthesising nosuch failed: .*Unknown environment 'nosuch'"):
+        requirement_of("nosuch", None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_requirement_of_an_existing_assembly_does_not_synthesise(tmp_path):
+    from tools.preflight.bootstrap import requirement_of
+
+    _manifest(tmp_path, {"s": {"type": "aws:cloudformation:stack", "properties": {
+        "requiresBootstrapStackVersion": 6, "bootstrapStackVersionSsmParameter": "/cdk-bootstrap/hnb659fds/version"}}})
+    assert requirement_of("dev", tmp_path) == BootstrapRequirement(6, "/cdk-bootstrap/hnb659fds/version", ("s",))
+    assert (tmp_path / "manifest.json").exists()

@@ -13,6 +13,7 @@ is kept out of the preflight's lines unless it fails).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,8 +90,21 @@ def synthesise(env_name: str, timeout_seconds: float = 600) -> Path:
             cwd=ROOT, capture_output=True, text=True, timeout=timeout_seconds,
         )
     except subprocess.TimeoutExpired:
+        shutil.rmtree(outdir, ignore_errors=True)
         raise AssemblyError(f"synthesising {env_name} took longer than {timeout_seconds:g} s") from None
     if done.returncode != 0:
+        shutil.rmtree(outdir, ignore_errors=True)
         last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise AssemblyError(f"synthesising {env_name} failed: {last}")
     return outdir
+
+
+def requirement_of(env_name: str, assembly_dir: Path | None) -> BootstrapRequirement:
+    """From ``assembly_dir`` when given; else from a fresh synth of ``env_name``, removed afterwards."""
+    if assembly_dir is not None:
+        return read_requirement(assembly_dir)
+    outdir = synthesise(env_name)
+    try:
+        return read_requirement(outdir)
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)

@@ -93,8 +93,7 @@ def _run(args: argparse.Namespace, *, session: Any, clients: Any, environ: Mappi
 
     def requirement() -> bootstrap.BootstrapRequirement:
         if not cache:
-            directory = args.assembly if args.assembly is not None else bootstrap.synthesise(args.env)
-            cache.append(bootstrap.read_requirement(directory))
+            cache.append(bootstrap.requirement_of(args.env, args.assembly))
         return cache[0]
 
     ctx = PreflightContext(
