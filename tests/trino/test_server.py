@@ -110,3 +110,5 @@ def test_the_quarantine_folder_is_a_table(trino_server, tmp_path) -> None:
         assert rows == [("r1", "bad_metrics", 1), ("r1", "duplicate", 1), ("r2", "duplicate", 1)]
     finally:
         trino_server.point_at(curated_dir)
+    # Re-pointing drops the tables, never the files: they are external, as in the Glue catalog.
+    assert sorted(p.name for p in quarantine.rglob("*.json.gz")) == ["part-00000.json.gz"] * 2
