@@ -154,6 +154,18 @@ def test_raw_keeps_waiting_until_the_last_reading_lands():
     assert progress == ["raw: 1 of 2 readings in 1 new objects (0 s of 900 s)", "raw: 2 of 2 readings in 2 new objects (10 s of 900 s)"]
 
 
+def test_raw_matches_event_times_as_instants_not_text():
+    """The raw zone may write 05:00:00.000000Z for the 05:00:00.000Z sent: the same reading."""
+    from tests.tools.smoke_fakes import gzip_lines, reading
+
+    clients = StubbedClients()
+    key = f"{RAW_PREFIX}analytics-dev-1-2026-12-06-05-00-10-abc.gz"
+    clients.ok("s3", "list_objects_v2", listing((key, START + dt.timedelta(seconds=70))))
+    body = gzip_lines([reading(device, "2026-12-06T05:00:00.000000Z") for device in DEVICES] + [reading(DEVICES[0], "garbage")])
+    clients.ok("s3", "get_object", {"Body": body})
+    assert stage("raw", make_ctx(clients)).result == "PASS"
+
+
 # --- search --------------------------------------------------------------------------------
 
 

@@ -16,6 +16,18 @@ from tools.aws_env import ClientFactory
 DEVICE_PREFIX = "smoke"
 
 
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def event_instant(value: object) -> dt.datetime | None:
+    """A record's ``event_time`` as an aware datetime, or None when it is not an ISO-8601 string."""
+    try:
+        return _instant(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 class StageFailed(Exception):
     """The stage's check did not hold; the message says what was seen (and the fix, if known)."""
 
@@ -91,9 +103,10 @@ class SmokeContext:
         return {reading["device_id"] for reading in self.sent}
 
     @property
-    def sent_keys(self) -> set[tuple[str, str]]:
-        """(device_id, event_time): what the curated zone keeps once per reading."""
-        return {(reading["device_id"], reading["event_time"]) for reading in self.sent}
+    def sent_keys(self) -> set[tuple[str, dt.datetime]]:
+        """(device_id, event time as an instant): what the curated zone keeps once per reading.
+        Instants, not text: the same time may be written with milliseconds or microseconds."""
+        return {(reading["device_id"], _instant(reading["event_time"])) for reading in self.sent}
 
     @property
     def event_dates(self) -> list[str]:

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from scripts import simulate_devices as sim
-from tools.smoke.context import SmokeContext, StageFailed
+from tools.smoke.context import SmokeContext, StageFailed, event_instant
 from tools.smoke.waiting import wait_for
 
 #: The one definition of a reading (lambda_src/telemetry_contract.py), as the simulator imports it
@@ -83,7 +83,7 @@ def raw(ctx: SmokeContext) -> str:
     """Stage ``raw``: every reading sent is in a new object under its event-time partition."""
     bucket = ctx.require_targets().raw_bucket
     expected = ctx.sent_keys
-    found: set[tuple[str, str]] = set()
+    found: set[tuple[str, dt.datetime]] = set()
     read: set[str] = set()
 
     def poll() -> tuple[bool, str, None]:
@@ -95,8 +95,9 @@ def raw(ctx: SmokeContext) -> str:
                 body = ctx.clients("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
                 for line in _read_lines(body):
                     record = json.loads(line)
-                    if (record.get("device_id"), record.get("event_time")) in expected:
-                        found.add((record["device_id"], record["event_time"]))
+                    key = (record.get("device_id"), event_instant(record.get("event_time")))
+                    if key in expected:
+                        found.add(key)  # type: ignore[arg-type]
         return found >= expected, f"{len(found)} of {len(expected)} readings in {len(read)} new objects", None
 
     seen, _ = wait_for(ctx, "raw", poll, timeout=ctx.options.raw_timeout)
