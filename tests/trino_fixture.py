@@ -1,13 +1,13 @@
 """The session's Trino server, for any test that runs SQL as Athena would.
 
-Use it from a conftest with
-``from tests.trino_fixture import trino_server, pytest_collection_finish, pytest_sessionfinish``
-(pytest finds the fixture and the two hooks by name; importing them from several conftests is
-harmless). One server runs per session: it is launched in the background as soon as collection
-finds a test marked ``trino`` (its JVM start, about 20 s on two shared cores, then overlaps the
-tests that run before), and the fixture waits for it. It serves an empty curated folder; a test
-points it at its own data with ``trino_server.point_at(curated_dir, quarantine_dir=None)``
-(well under a second, no restart). Tests that use it carry the ``trino`` marker
+Use it from a conftest with ``from tests.trino_fixture import trino_server`` (pytest finds the
+fixture by name); import ``pytest_collection_finish`` and ``pytest_sessionfinish`` too (as
+tests/trino/conftest.py does; importing them from several conftests is harmless) to have the
+server launched in the background as soon as collection finds a test marked ``trino``: its JVM
+start, about 20 s on two idle cores, then overlaps the tests that run before. One server runs
+per session; the fixture waits for it and stops it at the end of the session. It serves an
+empty curated folder; a test points it at its own data with
+``trino_server.point_at(curated_dir, quarantine_dir=None)`` (well under a second, no restart). Tests that use it carry the ``trino`` marker
 (``pytestmark = pytest.mark.trino``), so that a fast tier can leave them out with
 ``-m "not trino"``.
 
@@ -49,13 +49,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _launch(session.config)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    server = session.config.stash.get(_SERVER, None)
+def _stop(config: pytest.Config) -> None:
+    server = config.stash.get(_SERVER, None)
     if server is not None:
         folder = server.curated_dir
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
-        del session.config.stash[_SERVER]
+        del config.stash[_SERVER]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stops a server launched at collection that no test ended up using."""
+    _stop(session.config)
 
 
 @pytest.fixture(scope="session")
@@ -65,5 +70,8 @@ def trino_server(request: pytest.FixtureRequest) -> Iterator[TrinoServer]:
     except TrinoNotInstalled as error:
         pytest.fail(str(error), pytrace=False)
     server = _launch(request.config)
-    server.wait_until_ready()
-    yield server
+    try:
+        server.wait_until_ready()
+        yield server
+    finally:
+        _stop(request.config)
