@@ -299,7 +299,9 @@ def _lone_surrogate() -> Column:
     high-low pair (``\\ud83d`` alone, a low one alone, or the two reversed). On the raw text,
     because from_json has already turned it into a Java string by the time a rule sees it."""
     lone = F.exists(F.regexp_extract_all("raw_line", F.lit(_ESCAPE_UNIT), F.lit(1)), lambda group: group != "")
-    return F.when(F.col("raw_line").rlike(_SURROGATE_ESCAPE), lone).otherwise(F.lit(False))
+    # contains() compares bytes; only a line with an escape is decoded for the regexes.
+    maybe = F.col("raw_line").contains("\\u") & F.col("raw_line").rlike(_SURROGATE_ESCAPE)
+    return F.when(maybe, lone).otherwise(F.lit(False))
 
 
 def _inexact_integer(text: Column) -> Column:

@@ -56,6 +56,29 @@ def test_a_run_on_a_date_already_curated_quarantines_only_the_resent_line(tmp_pa
     assert curated_rows(output) == 3
 
 
+def test_the_writes_agree_even_if_every_cached_block_is_dropped_between_them(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eviction recomputes a persisted classification; the keys it compares against are a
+    snapshot taken before any write, so the recomputation gives the same answer."""
+    first, second = reading(0), reading(1)
+    write_raw(tmp_path / "raw-1", "a.gz", [first], event_date=DAY, event_hour="08")
+    write_raw(tmp_path / "raw-2", "b.gz", [second, first], event_date=DAY, event_hour="08")
+    output = tmp_path / "out"
+    job.run_local(cli(tmp_path / "raw-1", output, "run-1"))
+    write_all = job.write_curated
+
+    def write_then_evict(rows: DataFrame, curated_path: str) -> None:
+        write_all(rows, curated_path)
+        spark.catalog.clearCache()
+
+    monkeypatch.setattr(job, "write_curated", write_then_evict)
+    summary = job.run_local(cli(tmp_path / "raw-2", output, "run-2"))
+    assert (summary["curated"], summary["quarantined"]) == (1, 1)
+    assert [row["raw_line"] for row in quarantine_lines(output, "run-2")] == [first]
+    assert curated_rows(output) == 2
+
+
 def test_files_that_do_not_add_up_to_the_rows_read_fail_the_run(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
