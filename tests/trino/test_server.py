@@ -112,3 +112,9 @@ def test_the_quarantine_folder_is_a_table(trino_server, tmp_path) -> None:
         trino_server.point_at(curated_dir)
     # Re-pointing drops the tables, never the files: they are external, as in the Glue catalog.
     assert sorted(p.name for p in quarantine.rglob("*.json.gz")) == ["part-00000.json.gz"] * 2
+
+
+@pytest.mark.trino
+def test_query_binds_parameters(trino_server) -> None:
+    """``query(sql, params)``: the client binds the values (typed, quoted) for ad-hoc SQL."""
+    assert trino_server.query("SELECT ? + 1, ?, typeof(?)", [41, "it's", 1.5]) == [(42, "it's", "double")]
