@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import telemetry_contract as contract
 
@@ -139,3 +141,23 @@ def test_readings_half_a_millisecond_apart_stay_distinct() -> None:
 def test_a_time_finer_than_a_microsecond_is_rejected_not_truncated(published) -> None:
     with pytest.raises(contract.ContractError, match=r"^event_time: .*finer than a microsecond"):
         contract.parse_reading({**VALID, "event_time": published})
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=st.integers(min_value=-(2**80), max_value=2**80) | st.integers(min_value=-(2**200), max_value=2**200).map(lambda n: n * 2**40))
+def test_an_integer_metric_is_accepted_exactly_when_a_double_holds_it(number: int) -> None:
+    try:
+        metrics = contract.parse_reading({**VALID, "metrics": {"n": number}})["metrics"]
+    except contract.ContractError:
+        assert float(number) != number
+    else:
+        assert metrics == {"n": number} and float(number) == number
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=st.datetimes(min_value=dt.datetime(2000, 1, 2), max_value=dt.datetime(2099, 12, 30), timezones=st.just(UTC)))
+def test_any_microsecond_time_round_trips_through_its_one_canonical_text(moment: dt.datetime) -> None:
+    text = contract.format_timestamp(moment)
+    assert contract.parse_timestamp(text, "t") == moment
+    fraction = text[20:-1]
+    assert len(fraction) == 3 or (len(fraction) == 6 and not fraction.endswith("000"))
