@@ -20,7 +20,7 @@ CLI_STAMP := node_modules/.installed
 
 help: ## List every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
-	@echo "  Variables: ENV=dev|staging|prod (default dev); for diff: BASE=<git ref>, DIFF_ENVS=dev,prod, ALLOW_DESTRUCTIVE=1"
+	@echo "  Variables: ENV=dev|staging|prod (default dev); for diff: BASE=<git ref>, DIFF_ENVS=dev,prod, ALLOW_DESTRUCTIVE=1; for deploy: CONCURRENCY=3"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,8 +83,11 @@ diff: install ## Template diff of every environment, BASE (default origin/main) 
 diff-deployed: install ## cdk diff of ENV against the deployed stacks (needs AWS credentials)
 	cdk diff -c env=$(ENV)
 
-deploy: install ## cdk deploy --all of ENV (needs AWS credentials; deploys the account baseline too)
-	cdk deploy --all -c env=$(ENV)
+# The three slow stacks (warehouse, EMR, search) depend on none of each other: deploy them side by side.
+CONCURRENCY ?= 3
+
+deploy: install ## cdk deploy --all of ENV, CONCURRENCY stacks at a time (default 3; needs AWS credentials; deploys the account baseline too)
+	cdk deploy --all --concurrency $(CONCURRENCY) -c env=$(ENV)
 
 # make preflight / make smoke (tools/preflight, tools/smoke): read-only checks of ENV's account and
 # region before a deploy, and a smoke test of the data path after it. Both need AWS credentials and
