@@ -60,6 +60,7 @@ HEAP = "1G"
 START_TIMEOUT_SECONDS = 180
 STOP_TIMEOUT_SECONDS = 15
 QUERY_TIMEOUT_SECONDS = 120
+PORT_ATTEMPTS = 3
 
 
 class TrinoStartError(RuntimeError):
@@ -361,25 +362,46 @@ class TrinoServer:
             raise RuntimeError("TrinoServer.wait_until_ready before launch")
         if self.start_seconds is not None:
             return
+        first_launch = self._launched_at
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                self._wait_until_ready(self._launched_at)
+                break
+            except TrinoStartError as error:
+                # free_port() closes the port before Trino binds it: another process may take
+                # it in between. Only then is a new launch, on another port, worth it.
+                log = self._log_text()
+                lost_port = "Address already in use" in log or "Failed to bind" in log
+                self.stop()
+                if not lost_port or attempt == PORT_ATTEMPTS - 1:
+                    raise
+                self.launch()
+            except BaseException:
+                self.stop()
+                raise
         try:
-            self._wait_until_ready(self._launched_at)
-            self.start_seconds = time.monotonic() - self._launched_at
+            self.start_seconds = time.monotonic() - first_launch
             self.point_at(self.curated_dir, self.quarantine_dir)
         except BaseException:
             self.stop()
             raise
 
-    def _log_tail(self, lines: int = 40) -> str:
+    def _log_text(self) -> str:
         if self.workdir is None:
             return ""
-        tails = []
+        texts = []
         for name in ("stdout.log", "server.log"):
             try:
-                text = (self.workdir / name).read_text(errors="replace").splitlines()[-lines:]
+                texts.append((self.workdir / name).read_text(errors="replace"))
             except OSError:
-                continue
-            tails.append(f"--- {name}\n" + "\n".join(text))
-        return "\n".join(tails)
+                pass
+        return "\n".join(texts)
+
+    def _log_tail(self, lines: int = 15) -> str:
+        """The log's error lines (a Guice failure ends in a long legend) and its last lines."""
+        text = self._log_text().splitlines()
+        errors = [line for line in text if re.search(r"\bERROR\b|Caused by|Exception:|^\d+\) ", line)]
+        return "\n".join(["... errors:", *errors[:20], "... last lines:", *text[-lines:]])
 
     def _wait_until_ready(self, started: float) -> None:
         url = f"http://127.0.0.1:{self.port}/v1/info"
