@@ -9,12 +9,15 @@ Interface (used by the end-to-end pipeline, tools/pipeline/ and tests/e2e/):
   starts Trino on a free loopback port with a small heap, the curated Parquet folder (the Glue
   job's output, ``event_date=YYYY-MM-DD/*.parquet``) registered as the declared curated table
   (stacks/telemetry_tables.py) of the dev curated database, partitions registered as the curated
-  crawler would; ``.query(sql, params=None) -> list[tuple]``; stops the JVM on exit.
+  crawler would; ``.query(sql, params=None) -> list[tuple]``; ``.point_at(curated_dir,
+  quarantine_dir=None)`` re-points it at other folders without a restart; stops the JVM on exit.
 - ``tools.trino.saved_queries.run_saved_query(server, name, parameters) -> list[tuple]``: runs
   the saved Athena query ``name`` (a stem of stacks/queries/, e.g. ``silent_devices``, or its
   saved name, ``silent-devices``) the way an analyst does: ``PREPARE`` then
   ``EXECUTE ... USING`` with the parameters as SQL literals, in UTC.
-  ``saved_query_names() -> list[str]`` lists them.
+  ``saved_query_names() -> list[str]`` lists them. ``template=`` (a synthesised template or a
+  cdk.out folder) takes the query text from its ``AWS::Athena::NamedQuery`` resources.
+- ``tests.trino_fixture.trino_server``: the test session's server (marker ``trino``).
 
 ``python -m tools.trino.install`` is what ``make trino`` runs; pinned versions and checksums are
 in tools/trino/artifacts.py.
