@@ -20,13 +20,16 @@ constructs builds its function here, so they agree on what such a function is:
   (``SecurityGroup``), unless the caller passes one;
 - a role (``Role``) only Lambda may assume, whose policy lists, in this order: writing to the log
   group, the caller's ``statements``, the key through SQS only (``UseKeyForDeadLetters``), in a VPC
-  the network-interface actions Lambda needs (``AttachToVpc``), the caller's ``statements_after``,
-  then what ``lambda.Function`` adds itself: sending to the dead-letter queue, and X-Ray;
+  the network-interface actions Lambda needs, scoped (see ``_vpc_statements``: describing on ``*``,
+  creating in the function's subnets with its security group only, deleting and re-addressing only
+  interfaces in those subnets), the caller's ``statements_after``, then what ``lambda.Function``
+  adds itself: sending to the dead-letter queue, and X-Ray;
 - the cdk-nag acknowledgments every such function has by design: the role's inline policy (the
   three packs' IAMNoInlinePolicy, a reason naming what the caller's statements are scoped to), its
-  ``*`` resources (AwsSolutions-IAM5, the caller's reason: X-Ray always has them), and the
-  Serverless pack's on-failure destination (the dead-letter queue already receives every failed
-  invocation; a destination to it would deliver each one twice).
+  ``*`` resources (AwsSolutions-IAM5, the caller's reason: X-Ray always has them), in a VPC the
+  ``network-interface/*`` of its account and region (an interface's ID does not exist before Lambda
+  creates it), and the Serverless pack's on-failure destination (the dead-letter queue already
+  receives every failed invocation; a destination to it would deliver each one twice).
 
 The children are created in the scope the caller passes, under those fixed construct ids, so the
 constructs keep their logical ids (the app's are pinned in tests/unit/stacks/test_logical_ids.py).
@@ -56,7 +59,7 @@ from constructs_lib.dead_letters import dead_letter_queue
 from constructs_lib.encryption import rotating_key
 from constructs_lib.firehose_processing import TRANSFORM_RUNTIME
 from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group
-from constructs_lib.nag import INLINE_POLICY_RULES
+from constructs_lib.nag import INLINE_POLICY_RULES, acknowledge_resources
 
 #: The functions' source: one self-contained folder per function and the modules they share, shipped
 #: in the wheel as package data (no __init__.py: data, not packages), so an installed library finds it.
@@ -73,20 +76,34 @@ MAX_TIMEOUT = cdk.Duration.minutes(15)  # Lambda's limit
 #: and the function's own timeout.
 SERVICE_TIMEOUT_MARGIN = cdk.Duration.minutes(5)
 HTTPS = 443
-#: What Lambda needs to attach a function to its VPC subnets (none has resource-level permissions).
-VPC_NETWORK_INTERFACE_ACTIONS = (
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:CreateNetworkInterface",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:UnassignPrivateIpAddresses",
-)
+#: What Lambda needs to attach a function to its VPC subnets: the actions of the AWS managed policy
+#: AWSLambdaVPCAccessExecutionRole, as listed in the Lambda developer guide ("Giving Lambda functions
+#: access to resources in an Amazon VPC", section on the execution role's permissions,
+#: https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html). Only the two Describe actions
+#: lack resource-level permissions; the others take network-interface (and, to create, subnet and
+#: security-group) ARNs ("Actions, resources, and condition keys for Amazon EC2",
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+VPC_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
+VPC_CREATE_ACTIONS = ("ec2:CreateNetworkInterface",)
+VPC_MANAGE_ACTIONS = ("ec2:AssignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses")
+VPC_NETWORK_INTERFACE_ACTIONS = tuple(sorted((*VPC_DESCRIBE_ACTIONS, *VPC_CREATE_ACTIONS, *VPC_MANAGE_ACTIONS)))
 
 _NO_SECOND_FAILURE_TARGET = (
     "Failed asynchronous invocations of this function already go to its KMS-encrypted dead-letter queue "
     "(DeadLetterConfig), kept 14 days. An on-failure destination pointing at that queue would deliver every "
     "failed CloudFormation request twice, and a second queue would split them across two places to watch."
+)
+
+
+#: Checked in the Lambda developer guide (configuration-vpc.html, above: DeleteNetworkInterface needs
+#: either one interface's ID or all of them) and the Service Authorization Reference for Amazon EC2
+#: (network-interface ARN format, and ec2:Subnet among its condition keys).
+_NETWORK_INTERFACES_REASON = (
+    "Lambda creates the function's network interfaces itself, with IDs that do not exist before, so the "
+    "statements name network-interface/* of this account and region only (Lambda developer guide, "
+    "configuration-vpc: DeleteNetworkInterface needs one ID or all of them). Creating one also requires the "
+    "function's own subnets and security group, named by ARN; deleting or re-addressing one is limited to "
+    "interfaces in those subnets by the ec2:Subnet condition (Service Authorization Reference for Amazon EC2)."
 )
 
 
@@ -227,10 +244,12 @@ def deploy_time_function(
         scope,
         description=role_description,
         log_group=log_group,
-        statements=[*statements, *_shared_statements(scope, key, in_vpc=vpc is not None), *statements_after],
+        statements=[*statements, *_shared_statements(scope, key, vpc=vpc, security_group=security_group), *statements_after],
         policy_scope=policy_scope,
         star_resource_reason=star_resource_reason,
     )
+    if vpc is not None:
+        acknowledge_resources(role, _NETWORK_INTERFACES_REASON, network_interfaces_arn(scope))
     function = lambda_.Function(
         scope,
         "Function",
@@ -284,7 +303,9 @@ def _https_only(scope: Construct, vpc: FunctionVpc) -> ec2.SecurityGroup:
     return group
 
 
-def _shared_statements(scope: Construct, key: kms.IKey, *, in_vpc: bool) -> list[iam.PolicyStatement]:
+def _shared_statements(
+    scope: Construct, key: kms.IKey, *, vpc: FunctionVpc | None, security_group: ec2.ISecurityGroup | None
+) -> list[iam.PolicyStatement]:
     stack = cdk.Stack.of(scope)
     statements = [
         iam.PolicyStatement(
@@ -294,11 +315,46 @@ def _shared_statements(scope: Construct, key: kms.IKey, *, in_vpc: bool) -> list
             conditions={"StringEquals": {"kms:ViaService": f"sqs.{stack.region}.{stack.url_suffix}"}},
         )
     ]
-    if in_vpc:
-        statements.append(
-            iam.PolicyStatement(sid="AttachToVpc", actions=list(VPC_NETWORK_INTERFACE_ACTIONS), resources=["*"])
-        )
+    if vpc is not None and security_group is not None:
+        statements.extend(_vpc_statements(scope, vpc, security_group))
     return statements
+
+
+def network_interfaces_arn(scope: Construct) -> str:
+    """``arn:<partition>:ec2:<region>:<account>:network-interface/*`` of ``scope``'s stack."""
+    return cdk.Stack.of(scope).format_arn(service="ec2", resource="network-interface", resource_name="*")
+
+
+def _vpc_statements(scope: Construct, vpc: FunctionVpc, security_group: ec2.ISecurityGroup) -> list[iam.PolicyStatement]:
+    """What Lambda does with the execution role to attach the function to ``vpc``, each action on the
+    narrowest resources EC2 authorises it on (see ``VPC_NETWORK_INTERFACE_ACTIONS``)."""
+    stack = cdk.Stack.of(scope)
+    # The Python binding of select_subnets takes the selection's fields as keyword arguments only.
+    fields = ("availability_zones", "one_per_az", "subnet_filters", "subnet_group_name", "subnet_type", "subnets")
+    selected = vpc.vpc.select_subnets(**{f: getattr(vpc.subnets, f) for f in fields if getattr(vpc.subnets, f) is not None})
+    subnet_arns = [
+        stack.format_arn(service="ec2", resource="subnet", resource_name=subnet_id) for subnet_id in selected.subnet_ids
+    ]
+    interfaces = network_interfaces_arn(scope)
+    return [
+        iam.PolicyStatement(sid="DescribeNetworkInterfacesAndSubnets", actions=list(VPC_DESCRIBE_ACTIONS), resources=["*"]),
+        # A new interface is authorised on itself (no ID yet), its subnet and its security groups.
+        iam.PolicyStatement(
+            sid="CreateNetworkInterfacesInItsSubnets",
+            actions=list(VPC_CREATE_ACTIONS),
+            resources=[
+                interfaces,
+                *subnet_arns,
+                stack.format_arn(service="ec2", resource="security-group", resource_name=security_group.security_group_id),
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="ManageNetworkInterfacesInItsSubnets",
+            actions=list(VPC_MANAGE_ACTIONS),
+            resources=[interfaces],
+            conditions={"ArnEquals": {"ec2:Subnet": subnet_arns}},
+        ),
+    ]
 
 
 def _role(

@@ -61,12 +61,17 @@ RESERVED_CONCURRENCY = 1
 _CLUSTER_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
 _DATABASE = re.compile(r"^[a-z_][a-z0-9_$]{0,63}$")
 
+#: Checked in the Service Authorization Reference (Amazon EC2: DescribeNetworkInterfaces and
+#: DescribeSubnets have no resource types, https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html;
+#: AWS X-Ray, https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html) and the
+#: Redshift Data API's authorization guide for the statement-owner condition.
 _STAR_RESOURCE_REASON = (
     "Every '*' resource in this role's policy is an action with no resource-level permissions: "
     "redshift-data:DescribeStatement and CancelStatement (limited by the "
     "redshift-data:statement-owner-iam-userid = ${aws:userid} condition to statements this role's own "
-    "session submitted), the EC2 network-interface actions Lambda needs to attach the function to its "
-    "VPC subnets, and X-Ray's PutTraceSegments/PutTelemetryRecords for active tracing."
+    "session submitted), EC2 DescribeNetworkInterfaces and DescribeSubnets, which Lambda needs to attach "
+    "the function to its VPC subnets (creating and deleting interfaces is scoped to its subnets and "
+    "security group), and X-Ray's PutTraceSegments/PutTelemetryRecords for active tracing."
 )
 
 

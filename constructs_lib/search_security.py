@@ -119,9 +119,14 @@ _INDEX_PATTERN = re.compile(r"^[a-z0-9*][a-z0-9*._+-]*$")
 _ACTION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:/*.-]*$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
+#: Checked in the Service Authorization Reference (Amazon EC2: DescribeNetworkInterfaces and
+#: DescribeSubnets have no resource types, https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html;
+#: AWS X-Ray: PutTraceSegments and PutTelemetryRecords have none,
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html).
 _STAR_RESOURCE_REASON = (
-    "Every '*' resource in this role's policy is an action without resource-level permissions: the EC2 "
-    "network-interface actions Lambda needs to attach the function to its VPC subnets, and X-Ray's "
+    "Every '*' resource in this role's policy is an action without resource-level permissions: EC2 "
+    "DescribeNetworkInterfaces and DescribeSubnets, which Lambda needs to attach the function to its VPC "
+    "subnets (creating and deleting interfaces is scoped to its subnets and security group), and X-Ray's "
     "PutTraceSegments/PutTelemetryRecords for active tracing. Its only other power, sts:AssumeRole, names "
     "the domain's master role alone."
 )

@@ -15,7 +15,8 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Annotations, Match, Template
 from constructs import IConstruct
 
-from constructs_lib.deploy_time_function import FUNCTION_RUNTIME, SHARED_DIR
+from constructs_lib.deploy_time_function import FUNCTION_RUNTIME, SHARED_DIR, network_interfaces_arn
+from constructs_lib.nag import rendered_resource
 from tests.compliance.nag import acknowledgments
 from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, via_service
 
@@ -29,19 +30,61 @@ FUNCTION_ACKNOWLEDGMENTS = frozenset({
     # made by constructs_lib.dead_letters; AwsSolutions-SQS3 recognises a Lambda DLQ by itself
     ("/DeadLetterQueue", "Serverless-SQSRedrivePolicy"),
 })
-ATTACH_TO_VPC = {
-    "Action": [
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:CreateNetworkInterface",
-        "ec2:DeleteNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:UnassignPrivateIpAddresses",
-    ],
-    "Effect": "Allow",
-    "Resource": "*",
-    "Sid": "AttachToVpc",
-}
+def vpc_function_acknowledgments(construct: Any) -> frozenset[tuple[str, str]]:
+    """In a VPC, what a deploy-time function's role acknowledges on top of FUNCTION_ACKNOWLEDGMENTS:
+    the network interfaces of its account and region (their IDs do not exist before Lambda creates
+    them), named as cdk-nag names them in ``construct``'s stack."""
+    interfaces = rendered_resource(construct, network_interfaces_arn(construct))
+    return frozenset({("/Role", f"AwsSolutions-IAM5[Resource::{interfaces}]")})
+
+
+def ec2_arn(stack: cdk.Stack, resource: str, resource_id: Any) -> Any:
+    """``arn:<partition>:ec2:<region>:<account>:<resource>/<id>`` as ``stack``'s template renders it
+    (pseudo parameters in an environment-agnostic stack, literals in a deployed one)."""
+    rendered = stack.resolve(stack.format_arn(service="ec2", resource=resource, resource_name="ID"))
+    if isinstance(rendered, str):
+        prefix = rendered.removesuffix("ID")
+        return prefix + resource_id if isinstance(resource_id, str) else {"Fn::Join": ["", [prefix, resource_id]]}
+    parts = list(rendered["Fn::Join"][1])
+    parts[-1] = parts[-1].removesuffix("ID")
+    if isinstance(resource_id, str):
+        parts[-1] += resource_id
+    else:
+        parts.append(resource_id)
+    return {"Fn::Join": ["", parts]}
+
+
+def attach_to_vpc(construct: Any, vpc_config: dict) -> list[dict]:
+    """The network-interface statements of ``construct``'s function, whose template VpcConfig is
+    ``vpc_config``: describing on ``*`` (no resource-level permissions), creating interfaces only in
+    its subnets with its security group, deleting or re-addressing only interfaces in those subnets."""
+    stack = cdk.Stack.of(construct)
+    subnets = [ec2_arn(stack, "subnet", subnet_id) for subnet_id in vpc_config["SubnetIds"]]
+    (group,) = vpc_config["SecurityGroupIds"]
+    interfaces = ec2_arn(stack, "network-interface", "*")
+    return [
+        {
+            "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            "Effect": "Allow",
+            "Resource": "*",
+            "Sid": "DescribeNetworkInterfacesAndSubnets",
+        },
+        {
+            "Action": "ec2:CreateNetworkInterface",
+            "Effect": "Allow",
+            "Resource": [interfaces, *subnets, ec2_arn(stack, "security-group", group)],
+            "Sid": "CreateNetworkInterfacesInItsSubnets",
+        },
+        {
+            "Action": ["ec2:AssignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses"],
+            "Condition": {"ArnEquals": {"ec2:Subnet": subnets}},
+            "Effect": "Allow",
+            "Resource": interfaces,
+            "Sid": "ManageNetworkInterfacesInItsSubnets",
+        },
+    ]
+
+
 XRAY = {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Effect": "Allow", "Resource": "*"}
 
 
@@ -140,9 +183,12 @@ def assert_destroy_is_warned_about_only_on(scope: cdk.Stack, warned: str, quiet:
     assert annotations.find_warning(quiet, Match.string_like_regexp(".*DESTROY.*")) == []
 
 
-def expected_role_statements(construct: Any, own: list[dict], *, after: list[dict] = (), in_vpc: bool) -> list[dict]:
+def expected_role_statements(
+    construct: Any, own: list[dict], *, after: list[dict] = (), vpc_config: dict | None
+) -> list[dict]:
     """A deploy-time function's role policy, in order: its log group, the construct's own statements,
-    the key through SQS, in a VPC its network interfaces, ``after``, its dead-letter queue, X-Ray."""
+    the key through SQS, in a VPC (``vpc_config``: the function's VpcConfig in the template) its
+    network interfaces, ``after``, its dead-letter queue, X-Ray."""
     return [
         {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": arn_of(construct.log_group)},
         *own,
@@ -153,7 +199,7 @@ def expected_role_statements(construct: Any, own: list[dict], *, after: list[dic
             "Resource": arn_of(construct.key),
             "Sid": "UseKeyForDeadLetters",
         },
-        *([ATTACH_TO_VPC] if in_vpc else []),
+        *(attach_to_vpc(construct, vpc_config) if vpc_config is not None else []),
         *after,
         {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": arn_of(construct.dead_letter_queue)},
         XRAY,

@@ -251,7 +251,7 @@ def test_role_may_do_exactly_what_the_handler_needs_on_exactly_its_databases(bui
         },
     ]
     # outside any VPC: no network-interface actions
-    assert role_statements(built.template, revocation.role) == expected_role_statements(revocation, own, in_vpc=False)
+    assert role_statements(built.template, revocation.role) == expected_role_statements(revocation, own, vpc_config=None)
     assert_role_is_lambdas_alone(built, revocation)
 
 

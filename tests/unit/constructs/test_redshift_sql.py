@@ -24,6 +24,7 @@ from tests.unit.constructs.deploy_time_function_helpers import (
     assert_function,
     assert_role_is_lambdas_alone,
     expected_role_statements,
+    vpc_function_acknowledgments,
 )
 from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, role_statements, via_service
 from tests.unit.constructs.ingestion_helpers import stack
@@ -192,7 +193,9 @@ def test_role_may_do_exactly_what_the_handler_needs(built) -> None:
         "Sid": "DecryptTheAdminSecret",
     }
     # The secret's key after the VPC actions, where it has always been: the deployed policy is unchanged.
-    assert role_statements(built.template, sql.role) == expected_role_statements(sql, own, after=[decrypt_the_secret], in_vpc=True)
+    assert role_statements(built.template, sql.role) == expected_role_statements(
+        sql, own, after=[decrypt_the_secret], vpc_config=built.props(sql.function)["VpcConfig"]
+    )
     assert_role_is_lambdas_alone(built, sql)
 
 
@@ -217,7 +220,8 @@ def test_a_secret_imported_by_complete_arn_is_granted_as_is() -> None:
 
 def test_inherent_findings_are_acknowledged_on_the_construct_with_reviewable_reasons(built) -> None:
     found = acknowledged(built.default)
-    assert set(found) == FUNCTION_ACKNOWLEDGMENTS  # nothing of its own beyond what every such function has
+    # nothing of its own beyond what every such function in a VPC has
+    assert set(found) == FUNCTION_ACKNOWLEDGMENTS | vpc_function_acknowledgments(built.default)
     assert all(len(reason) >= 100 for reason in found.values())
     assert "redshift-data:DescribeStatement" in found[("/Role", "AwsSolutions-IAM5[Resource::*]")]
     assert "scoped to the cluster, secret, key, queue and log group" in found[("/Role", "HIPAA.Security-IAMNoInlinePolicy")]
