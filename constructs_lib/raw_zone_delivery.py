@@ -46,23 +46,31 @@ from constructs_lib.firehose_processing import (
     transform_alarm_specs,
     transform_function,
 )
+from constructs_lib.lake_access import KMS_WRITE_ACTIONS, key_statement
 from constructs_lib.monitoring import encrypted_log_group, notify
-from constructs_lib.nag import acknowledge, nag_resource
+from constructs_lib.nag import acknowledge, acknowledge_resources
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 
 
-#: The wildcard actions of aws-cdk-lib's S3 destination grant on the bucket and its key.
-_CDK_S3_DESTINATION_GRANT_ACTIONS = (
-    "kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*",
+#: Every S3 action that deletes an object, a version or their tags: the destination role is denied
+#: them all, whatever else may grant them later ("Actions, resources, and condition keys for Amazon S3",
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
+OBJECT_DELETION_ACTIONS = (
+    "s3:DeleteObject", "s3:DeleteObjectTagging", "s3:DeleteObjectVersion", "s3:DeleteObjectVersionTagging",
 )
-_CDK_S3_DESTINATION_GRANT = (
-    "These are aws-cdk-lib's S3 destination grant actions on the destination bucket and its key only: "
-    "Firehose writes new, unpredictable object keys and must list, read back and abort multipart uploads "
-    "for them. Deleting objects or versions is explicitly denied (FirehoseNeverDeletes)."
-)
-_INVOKES_TRANSFORM_VERSIONS = (
-    "Firehose invokes the transform function by ARN including any version or alias (<function>:*); the "
-    "wildcard covers versions of this one function only."
+#: The destination role holds what the Amazon Data Firehose developer guide lists in "Grant Firehose
+#: access to an Amazon S3 destination"
+#: (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3) and nothing
+#: more: s3:AbortMultipartUpload, GetBucketLocation, GetObject, ListBucket, ListBucketMultipartUploads
+#: and PutObject; kms:Decrypt and kms:GenerateDataKey through S3; lambda:InvokeFunction and
+#: GetFunctionConfiguration on the transform; logs:PutLogEvents. No object retention or legal hold, no
+#: tagging, no kms:ReEncrypt*: the guide lists none of them. The object actions name the four prefixes
+#: the stream writes (data, errors, backup, backup errors), not the whole bucket.
+_FIREHOSE_PREFIXES = (
+    "Objects under the four prefixes this delivery stream writes only (<data_prefix>, errors/, backup/ and "
+    "backup-errors/ of it): Firehose names each object itself (partition values, timestamps and random "
+    "suffixes), so keys cannot be listed in advance. The actions are those the Firehose developer guide lists "
+    "for an S3 destination; every object deletion action is explicitly denied."
 )
 
 
@@ -133,23 +141,18 @@ class RawZoneDelivery(Construct):
         self.transform = transform.function
         self.transform_role = transform.role
 
-        # Firehose's S3 grant (CDK's read/write grant) includes s3:DeleteObject*, which would let
-        # it delete object versions permanently; Firehose never deletes, so that is denied.
+        # The role's policy is written here, statement by statement (see _FIREHOSE_PREFIXES): the L2
+        # gets the role without policy updates, so its grants (CDK's read/write grant on the whole
+        # bucket, with deletion, retention, legal hold and kms:ReEncrypt*) are not added.
         self.destination_role = iam.Role(
             self, "DestinationRole", assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"),
             description="Firehose: invoke the transform, write to the destination bucket, never delete",
         )
-        self.destination_role.add_to_policy(
-            iam.PolicyStatement(
-                sid="FirehoseNeverDeletes",
-                effect=iam.Effect.DENY,
-                actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
-                resources=[destination_bucket.arn_for_objects("*")],
-            )
-        )
         self.delivery_log_group = encrypted_log_group(
             self, "DeliveryLogGroup", key=log_key, retention=log_retention, removal_policy=removal_policy
         )
+        written_prefixes = [data_prefix, f"errors/{data_prefix}", f"backup/{data_prefix}", f"backup-errors/{data_prefix}"]
+        self._grant_destination(destination_bucket, destination_key, written_prefixes)
         logging = firehose.EnableLogging(self.delivery_log_group)
         timestamp_folders = "!{timestamp:yyyy/MM/dd/HH}/"
         self.delivery_stream = firehose.DeliveryStream(
@@ -158,7 +161,7 @@ class RawZoneDelivery(Construct):
             source=firehose.KinesisStreamSource(source_stream),
             destination=firehose.S3Bucket(
                 destination_bucket,
-                role=self.destination_role,
+                role=self.destination_role.without_policy_updates(),
                 encryption_key=destination_key,
                 data_output_prefix=partitioned_prefix(data_prefix, partition_keys),
                 error_output_prefix=f"errors/{data_prefix}!{{firehose:error-output-type}}/{timestamp_folders}",
@@ -187,6 +190,10 @@ class RawZoneDelivery(Construct):
             ),
         )
 
+        # Firehose checks the role's permissions when the stream is created: its policy comes first
+        # (the L2's own grants, which would have made that dependency, are not added).
+        self.delivery_stream.node.add_dependency(self.destination_role.node.find_child("DefaultPolicy"))
+
         def metric(name: str, statistic: str) -> cloudwatch.Metric:
             return firehose_metric(self.delivery_stream.delivery_stream_name, name, statistic)
 
@@ -204,12 +211,46 @@ class RawZoneDelivery(Construct):
         self.alarms: dict[str, cloudwatch.Alarm] = create_alarms(self, specs)
         notify(self.alarms, alarm_topic)
         acknowledge(self.delivery_stream, FIREHOSE_SSE_WITH_KINESIS_SOURCE, "AwsSolutions-KDF1")
-        acknowledge(
-            self.destination_role, _CDK_S3_DESTINATION_GRANT,
-            *(f"AwsSolutions-IAM5[Action::{action}]" for action in _CDK_S3_DESTINATION_GRANT_ACTIONS),
+        # Named at validation time, so a bucket of another stack is named by its cross-stack reference.
+        acknowledge_resources(
+            self.destination_role, _FIREHOSE_PREFIXES,
+            *(destination_bucket.arn_for_objects(f"{prefix}*") for prefix in written_prefixes),
         )
-        transform_id = cdk.Stack.of(self).get_logical_id(self.transform.node.default_child)
-        acknowledge(self.destination_role, _INVOKES_TRANSFORM_VERSIONS, f"AwsSolutions-IAM5[Resource::<{transform_id}.Arn>:*]")
-        objects = nag_resource(self.destination_role, destination_bucket.arn_for_objects("*"))
-        if objects is not None:  # a bucket of another stack is named by the app's cross-stack reference
-            acknowledge(self.destination_role, _CDK_S3_DESTINATION_GRANT, f"AwsSolutions-IAM5[Resource::{objects}]")
+
+    def _grant_destination(
+        self, bucket: s3.IBucket, destination_key: kms.IKey | None, prefixes: Sequence[str]
+    ) -> None:
+        """The destination role's whole policy (see ``_FIREHOSE_PREFIXES``)."""
+        role = self.destination_role
+        function_arn = self.transform.function_arn
+        statements = [
+            iam.PolicyStatement(
+                sid="LocateTheBucket", actions=["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+                resources=[bucket.bucket_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ListItsPrefixes", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [p for prefix in prefixes for p in (prefix, f"{prefix}*")]}},
+            ),
+            iam.PolicyStatement(
+                sid="WriteItsPrefixes", actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
+            ),
+            iam.PolicyStatement(
+                sid="InvokeTheTransform", actions=["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+                resources=[function_arn, f"{function_arn}:$LATEST"],
+            ),
+            # Firehose never deletes; nothing above allows it, this keeps it so whatever is added later.
+            iam.PolicyStatement(
+                sid="FirehoseNeverDeletes", effect=iam.Effect.DENY, actions=list(OBJECT_DELETION_ACTIONS),
+                resources=[bucket.arn_for_objects("*")],
+            ),
+        ]
+        # The key Firehose encrypts with, and the bucket's default key if that is another one.
+        keys = [] if destination_key is None else [destination_key]
+        if bucket.encryption_key is not None and bucket.encryption_key is not destination_key:
+            keys.append(bucket.encryption_key)
+        statements.extend(key_statement(key, KMS_WRITE_ACTIONS, via="s3") for key in keys)
+        for statement in statements:
+            role.add_to_principal_policy(statement)
+        self.delivery_log_group.grant_write(role)

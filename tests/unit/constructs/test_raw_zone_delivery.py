@@ -13,6 +13,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from constructs_lib import RawZoneDelivery, TelemetryStream
+from tests.compliance.nag import acknowledgments
+from tests.unit.constructs.glue_helpers import arn_of, logical_id, role_statements, via_service
 from tests.unit.constructs.ingestion_helpers import alarm_actions, only, stack, topic
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
@@ -94,14 +96,67 @@ def test_transform_runs_the_newest_python_with_tracing_and_its_own_log_group(def
     assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "AnalyticsPlatform/Ingestion"
 
 
-def test_firehose_may_never_delete_objects(default) -> None:
+def test_the_destination_role_has_what_the_firehose_guide_lists_on_the_prefixes_it_writes(default) -> None:
+    """Firehose developer guide, "Grant Firehose access to an Amazon S3 destination": no whole-bucket
+    object access, no retention, legal hold, tagging or kms:ReEncrypt*, every deletion denied."""
     scope, delivery, template = default
-    role_id = scope.get_logical_id(delivery.destination_role.node.default_child)
-    policies = [p for p in template.find_resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]]
-    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    deny = next(s for s in statements if s["Effect"] == "Deny")
-    assert deny["Action"] == ["s3:DeleteObject", "s3:DeleteObjectVersion"]
-    assert json.dumps(deny["Resource"]).count("/*") == 1
+    bucket = {"Fn::GetAtt": [next(k for k in template.find_resources("AWS::S3::Bucket")), "Arn"]}
+    prefixes = ["telemetry/", "errors/telemetry/", "backup/telemetry/", "backup-errors/telemetry/"]
+    function = {"Fn::GetAtt": [scope.get_logical_id(delivery.transform.node.default_child), "Arn"]}
+    assert role_statements(template, delivery.destination_role) == [
+        {"Action": ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], "Effect": "Allow", "Resource": bucket, "Sid": "LocateTheBucket"},
+        {
+            "Action": "s3:ListBucket",
+            "Condition": {"StringLike": {"s3:prefix": [p for prefix in prefixes for p in (prefix, f"{prefix}*")]}},
+            "Effect": "Allow",
+            "Resource": bucket,
+            "Sid": "ListItsPrefixes",
+        },
+        {
+            "Action": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+            "Effect": "Allow",
+            "Resource": [{"Fn::Join": ["", [bucket, f"/{prefix}*"]]} for prefix in prefixes],
+            "Sid": "WriteItsPrefixes",
+        },
+        {
+            "Action": ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+            "Effect": "Allow",
+            "Resource": [function, {"Fn::Join": ["", [function, ":$LATEST"]]}],
+            "Sid": "InvokeTheTransform",
+        },
+        {
+            "Action": ["s3:DeleteObject", "s3:DeleteObjectTagging", "s3:DeleteObjectVersion", "s3:DeleteObjectVersionTagging"],
+            "Effect": "Deny",
+            "Resource": {"Fn::Join": ["", [bucket, "/*"]]},
+            "Sid": "FirehoseNeverDeletes",
+        },
+        {
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Condition": {"StringEquals": {"kms:ViaService": via_service("s3")}},
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [next(k for k in template.find_resources("AWS::KMS::Key") if k.startswith("LakeKey")), "Arn"]},
+        },
+        {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": arn_of(delivery.delivery_log_group)},
+    ]
+
+
+def test_nothing_grants_the_destination_role_more_than_its_own_statements(default) -> None:
+    _, delivery, template = default
+    granted = json.dumps(role_statements(template, delivery.destination_role))
+    for action in ("s3:PutObjectRetention", "s3:PutObjectLegalHold", "kms:ReEncrypt", "s3:DeleteObject*", "s3:List*", "s3:GetObject*", "s3:PutObjectTagging"):
+        assert action not in granted, action
+    # Firehose checks the role when the stream is created: the policy is deployed first.
+    stream = only(template, "AWS::KinesisFirehose::DeliveryStream")
+    assert logical_id(delivery.destination_role.node.find_child("DefaultPolicy")) in stream["DependsOn"]
+
+
+def test_the_written_prefixes_are_acknowledged_and_nothing_wider(default) -> None:
+    scope, delivery, _ = default
+    found = {a.rule_id for a in acknowledgments(scope.node.root) if a.path == delivery.destination_role.node.path}
+    assert {f for f in found if f.startswith("AwsSolutions-IAM5")} == {
+        f"AwsSolutions-IAM5[Resource::<{logical_id(scope.node.find_child('Raw'))}.Arn>/{prefix}*]"
+        for prefix in ("telemetry/", "errors/telemetry/", "backup/telemetry/", "backup-errors/telemetry/")
+    }
 
 
 def test_seven_alarms_and_a_freshness_threshold_as_given() -> None:
