@@ -38,15 +38,16 @@ stream, function, domain, index, bucket prefix, key, log streams, subnets and se
   the stream; kms:Decrypt on its key through Kinesis only, when it has one;
 - Lambda: InvokeFunction and GetFunctionConfiguration on the transform (unqualified and
   ``$LATEST``);
-- OpenSearch: DescribeDomain(s), DescribeDomainConfig, ESHttpPost and ESHttpPut on the domain
-  and ``<domain>/*``; ESHttpGet on ``_all/_settings``, ``_cluster/stats``,
+- OpenSearch: DescribeDomain(s) and DescribeDomainConfig on the domain, ESHttpPost and ESHttpPut
+  on ``<domain>/*`` (one statement, also when ``grant_write`` adds it); ESHttpGet on
+  ``_all/_settings``, ``_cluster/stats``,
   ``<index>*/_mapping/*``, ``_nodes``, ``_nodes/stats``, ``_nodes/*/stats``, ``_stats``,
   ``<index>*/_stats`` and ``_cat/indices``;
 - EC2: DescribeVpcs, DescribeVpcAttribute, DescribeSubnets, DescribeSecurityGroups and
   DescribeNetworkInterfaces (on ``*``: EC2 describe actions have no resource-level
   permissions); CreateNetworkInterface in the chosen subnets with the Firehose group only;
   CreateNetworkInterfacePermission and DeleteNetworkInterface on network interfaces;
-- S3: write (never delete: explicitly denied) under ``backup_prefix`` only, GetBucketLocation
+- S3: write (never delete: every object deletion action explicitly denied) under ``backup_prefix`` only, GetBucketLocation
   and ListBucketMultipartUploads on the bucket, the backup key through S3 only;
 - logs:PutLogEvents on its two log streams.
 
@@ -94,6 +95,7 @@ from constructs_lib.firehose_processing import (
 from constructs_lib.lake_access import check_prefix, grant_prefix_write, key_statement
 from constructs_lib.monitoring import encrypted_log_group, notify
 from constructs_lib.nag import acknowledge, nag_resource
+from constructs_lib.raw_zone_delivery import OBJECT_DELETION_ACTIONS
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 from constructs_lib.search_domain import HTTPS, selected_subnets
 
@@ -112,7 +114,12 @@ KINESIS_READ_ACTIONS = (
     "kinesis:GetRecords",
     "kinesis:ListShards",
 )
-DOMAIN_ACTIONS = ("es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig", "es:ESHttpPost", "es:ESHttpPut")
+DOMAIN_ACTIONS = ("es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig")
+#: On ``<domain>/*``, as the Firehose developer guide lists them (bulk requests at the domain root,
+#: index creation with rotation). The statement carries no Sid, so that ``SearchDomain.grant_write``
+#: on this role, which the caller makes for the domain access policy, renders as the same statement
+#: and is written once.
+INDEX_ACTIONS = ("es:ESHttpPost", "es:ESHttpPut")
 EC2_DESCRIBE_ACTIONS = (
     "ec2:DescribeVpcs",
     "ec2:DescribeVpcAttribute",
@@ -137,11 +144,16 @@ _FIREHOSE_ENIS = (
     "that do not exist before; the statement covers network interfaces of this account and region "
     "only, and creating one is further limited to the chosen subnets and the Firehose security group."
 )
+#: Checked in the Amazon Data Firehose developer guide, "Controlling access with Amazon Data Firehose",
+#: sections "Grant Firehose access to a public OpenSearch Service destination" and "... in a VPC"
+#: (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html): es:ESHttpPost and
+#: es:ESHttpPut on <domain>/*, es:ESHttpGet on the listed statistics and mapping paths.
 _FIREHOSE_INDEXES_THE_DOMAIN = (
-    "Firehose bulk-indexes into time-rotated indices it names itself (<index>-YYYY-MM-DD) and reads "
-    "the node, index and mapping statistics the Firehose developer guide lists; these are those "
-    "documented paths of this one domain only (<domain>/*, <index>*/_mapping/*, _nodes/*/stats, "
-    "<index>*/_stats), with write actions limited to POST and PUT."
+    "Firehose bulk-indexes at the domain root and into time-rotated indices it names itself "
+    "(<index>-YYYY-MM-DD): the Firehose developer guide grants es:ESHttpPost and es:ESHttpPut on <domain>/* "
+    "for that, and es:ESHttpGet on the statistics and mapping paths it lists (<index>*/_mapping/*, "
+    "_nodes/*/stats, <index>*/_stats). These are exactly those, on this one domain; reads are limited to "
+    "the listed paths and the Describe actions to the domain itself."
 )
 _FIREHOSE_BACKUP_PREFIX = (
     "Objects under this delivery's backup prefix only (<bucket>/<backup_prefix>*): Firehose writes "
@@ -388,8 +400,8 @@ class StreamToSearchDelivery(Construct):
             iam.PolicyStatement(sid="InvokeTheTransform",
                                 actions=["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
                                 resources=[self.transform.function_arn, f"{self.transform.function_arn}:$LATEST"]),
-            iam.PolicyStatement(sid="IndexIntoTheDomain", actions=list(DOMAIN_ACTIONS),
-                                resources=[domain_arn, f"{domain_arn}/*"]),
+            iam.PolicyStatement(sid="DescribeTheDomain", actions=list(DOMAIN_ACTIONS), resources=[domain_arn]),
+            iam.PolicyStatement(actions=list(INDEX_ACTIONS), resources=[f"{domain_arn}/*"]),
             iam.PolicyStatement(sid="ReadTheDomainsStatistics", actions=["es:ESHttpGet"],
                                 resources=[f"{domain_arn}/{path}" for path in get_paths]),
             iam.PolicyStatement(sid="DescribeTheVpc", actions=list(EC2_DESCRIBE_ACTIONS), resources=["*"]),
@@ -421,7 +433,7 @@ class StreamToSearchDelivery(Construct):
             ),
             # Firehose never deletes; the prefix grant does not allow it either, this makes it explicit.
             iam.PolicyStatement(sid="FirehoseNeverDeletes", effect=iam.Effect.DENY,
-                                actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                                actions=list(OBJECT_DELETION_ACTIONS),
                                 resources=[backup_bucket.arn_for_objects("*")]),
         ]
         if source_stream.encryption_key is not None:
