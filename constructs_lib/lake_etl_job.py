@@ -6,7 +6,9 @@ job bookmarks on, so each run reads only files not yet processed; at most one co
 configuration (encrypted S3 output, logs and bookmarks); metrics, observability metrics and
 continuous logging to an encrypted log group with a retention. The role can read
 ``source_prefix`` only, write (and delete, for Spark's committer) under ``target_prefixes``
-only, and never touches the Glue Data Catalog.
+only, read the one script object (and locate its bucket), and never touches the Glue Data
+Catalog. A script in a bucket encrypted with a customer managed key needs that key granted to
+``role`` by the caller.
 Tunable: worker type and count, timeout, retries, job arguments, log retention.
 """
 
@@ -106,12 +108,32 @@ class LakeEtlJob(Construct):
         )
         self.log_group.grant_write(self.role)
 
+        # Glue downloads the script with the job's role when a run starts. The L2 would add CDK's read
+        # grant for it (s3:GetObject*, GetBucket* and List* on the object and the whole bucket: for an
+        # asset, the CDK bootstrap assets bucket), so it gets the role without policy updates and the
+        # role reads the one object: s3:GetObject on it, and s3:GetBucketLocation on its bucket, the two
+        # S3 actions AWSGlueServiceRole grants a job for that ("Step 1: Create an IAM policy for the AWS
+        # Glue service", https://docs.aws.amazon.com/glue/latest/dg/create-service-policy.html).
+        job_role = self.role.without_policy_updates()
+        script_location = script.bind(self, job_role).s3_location
+        stack = cdk.Stack.of(self)
+        script_bucket = f"arn:{stack.partition}:s3:::{script_location.bucket_name}"
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadTheJobScript", actions=["s3:GetObject"],
+                resources=[f"{script_bucket}/{script_location.object_key}"],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(sid="LocateTheScriptBucket", actions=["s3:GetBucketLocation"], resources=[script_bucket])
+        )
+
         self.job = glue.PySparkEtlJob(
             self,
             "Job",
             job_name=job_name,
             description=description,
-            role=self.role,
+            role=job_role,
             script=script,
             glue_version=glue.GlueVersion.V5_0,
             worker_configuration=glue.WorkerConfiguration(

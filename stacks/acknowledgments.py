@@ -101,12 +101,6 @@ PUT_METRIC_DATA_HAS_NO_RESOURCES = (
     "cloudwatch:PutMetricData supports no resource narrower than '*'; the statement is limited to "
     "the Glue namespace with the cloudwatch:namespace condition."
 )
-JOB_SCRIPT_READ_GRANT = (
-    "These are the actions of CDK's read grant on the job's script, which Glue downloads at start and "
-    "which the Glue L2 always adds. Object reads are limited to that one asset object; the List* and "
-    "GetBucket* actions apply to the CDK bootstrap assets bucket, which holds deployment artefacts "
-    "(templates and code), never lake data, and the L2 offers no way to narrow them."
-)
 ENCRYPTED_TOPIC_PUBLISH_GRANT = (
     "CDK's publish grant on the KMS-encrypted alarm topic: SNS needs kms:GenerateDataKey* (data keys "
     "with or without plaintext) and kms:Decrypt on the topic's key, and on that key only."
@@ -151,10 +145,6 @@ def acknowledge_catalog_findings(stack: CatalogStack) -> None:
         acknowledge_resources(crawler.role, GLUE_MANAGED_LOG_GROUPS, stack.security.log_groups_arn("crawler"))
     acknowledge_resources(stack.job.role, GLUE_MANAGED_LOG_GROUPS, stack.security.log_groups_arn("job"))
     acknowledge(stack.job.role, PUT_METRIC_DATA_HAS_NO_RESOURCES, "AwsSolutions-IAM5[Resource::*]")
-    acknowledge(
-        stack.job.role, JOB_SCRIPT_READ_GRANT,
-        *(f"AwsSolutions-IAM5[Action::{action}]" for action in ("s3:GetBucket*", "s3:GetObject*", "s3:List*")),
-    )
     events_role = stack.workflow.events_role
     if events_role is not None:
         acknowledge(events_role, ENCRYPTED_TOPIC_PUBLISH_GRANT, "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]")

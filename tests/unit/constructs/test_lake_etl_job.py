@@ -114,7 +114,7 @@ def test_log_retention_and_removal_policy_are_as_passed(built) -> None:
 
 
 def lake_statements(built_, name: str) -> list[dict]:
-    """The role's statements on the lake bucket (the script's bucket is granted by the L2)."""
+    """The role's statements on the lake bucket (the script is in another bucket)."""
     lake_, _, _ = built_
     bucket = json.dumps(arn_of(lake_.bucket))
     return [s for s in with_prefix(statements(built_, name), "s3") if bucket in json.dumps(s["Resource"])]
@@ -152,6 +152,34 @@ def test_role_reaches_no_other_part_of_the_lake_bucket(built) -> None:
     assert objects == [lake_.objects(p) for p in ("raw/telemetry/", *TARGETS)]
     listed = [s["Condition"]["StringLike"]["s3:prefix"][0] for s in granted if s["Resource"] == arn_of(lake_.bucket)]
     assert listed == ["raw/telemetry/", *TARGETS]
+
+
+@pytest.mark.parametrize("name", ["default", "tuned"])
+def test_role_reads_the_one_script_object_and_nothing_else_of_its_bucket(built, name) -> None:
+    """Glue downloads the script at start: GetObject on that object and GetBucketLocation, not CDK's
+    read grant (GetObject*, GetBucket*, List* on the whole bucket)."""
+    script_statements = [s for s in statements(built, name) if "scripts-bucket" in json.dumps(s["Resource"])]
+    assert script_statements == [
+        {"Action": "s3:GetObject", "Effect": "Allow", "Resource": "arn:aws:s3:::scripts-bucket/jobs/etl.py", "Sid": "ReadTheJobScript"},
+        {"Action": "s3:GetBucketLocation", "Effect": "Allow", "Resource": "arn:aws:s3:::scripts-bucket", "Sid": "LocateTheScriptBucket"},
+    ]
+    assert not [a for s in statements(built, name) for a in actions(s) if a in ("s3:GetObject*", "s3:GetBucket*", "s3:List*")]
+
+
+def test_an_asset_script_is_granted_as_its_one_object_in_the_assets_bucket(tmp_path) -> None:
+    script = tmp_path / "job.py"
+    script.write_text("print('hello')\n")
+    lake_ = lake()
+    job = lake_.job("Asset", script=glue.Code.from_asset(str(script)))
+    template = Template.from_stack(lake_.scope)
+    granted = [s for s in role_statements(template, job.role) if s.get("Sid") in ("ReadTheJobScript", "LocateTheScriptBucket")]
+    assert [s["Action"] for s in granted] == ["s3:GetObject", "s3:GetBucketLocation"]
+    (location,) = [
+        j["Properties"]["Command"]["ScriptLocation"] for j in template.find_resources("AWS::Glue::Job").values()
+    ]
+    key = json.dumps(location).split("/")[-1].rstrip('"]}')
+    assert key.endswith(".py") and key in json.dumps(granted[0]["Resource"])
+    assert not [a for s in role_statements(template, job.role) for a in actions(s) if a.endswith("*") and a.startswith("s3:")]
 
 
 def test_role_uses_the_lake_key_through_s3_only(built) -> None:
