@@ -5,14 +5,22 @@ cannot be used by CloudWatch or EventBridge, so their notifications would be dro
 refuses publishes that do not use TLS. The key lets exactly the services that need it use it,
 one statement per service, each with the narrowest condition that service supports:
 
-- CloudWatch alarms: only on behalf of this account (``aws:SourceAccount``).
-- EventBridge rules: unconditioned, because EventBridge does not send ``aws:SourceAccount`` /
-  ``aws:SourceArn`` with the KMS request when it publishes to an encrypted topic; a condition
-  would make every notification fail silently. Who may publish is controlled by the topic
-  policy, which the rule target adds for its own rule only.
+- CloudWatch alarms: only alarms of this account (``aws:SourceAccount``, and ``aws:SourceArn``
+  like ``arn:<partition>:cloudwatch:*:<account>:alarm:*``, any region so that a topic can serve
+  alarms of another region). The Amazon SNS developer guide documents both keys for a service
+  principal's KMS grant ("Enable compatibility between event sources from AWS services and
+  encrypted topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+- EventBridge rules: unconditioned. The same SNS guide section says that adding
+  ``aws:SourceAccount``, ``aws:SourceArn`` or ``aws:SourceOrgID`` to the KMS key policy is not
+  supported for EventBridge-to-encrypted-topic delivery: a condition would make every notification
+  fail silently. Who may publish is controlled by the topic policy, which the rule target adds for
+  its own rule only.
 - SNS (writing undeliverable notifications to the encrypted dead-letter queue): unconditioned,
-  as in AWS's documented key policy for SNS-to-encrypted-SQS delivery; which topic may send to
-  the queue is controlled by the queue policy.
+  as in the key policy the Amazon SQS developer guide documents for AWS services that send to
+  encrypted queues ("Configure KMS permissions for AWS services",
+  https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html),
+  which names no condition key; which topic may send to the queue is controlled by the queue
+  policy.
 
 A condition a service does not send fails closed at run time with nothing at synth, so no
 condition is added here that the service is not documented to support.
@@ -100,9 +108,10 @@ class AlarmTopic(Construct):
             removal_policy=self._removal_policy,
         )
         stack = cdk.Stack.of(self)
+        alarms_of_this_account = f"arn:{stack.partition}:cloudwatch:*:{stack.account}:alarm:*"
         grants = (
             ("AllowCloudWatchAlarmsOfThisAccount", "cloudwatch.amazonaws.com",
-             {"StringEquals": {"aws:SourceAccount": stack.account}}),
+             {"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": alarms_of_this_account}}),
             ("AllowEventBridgeRulesToPublish", "events.amazonaws.com", None),
             ("AllowSnsToWriteToTheDeadLetterQueue", "sns.amazonaws.com", None),
         )

@@ -161,7 +161,12 @@ class EtlWorkflow(Construct):
             removal_policy=self._removal_policy,
         )
         # EventBridge writes to the queue with its service principal; which rules may send is
-        # limited by the queue policy that each target adds (aws:SourceArn = that rule).
+        # limited by the queue policy that each target adds (aws:SourceArn = that rule). No condition
+        # here: the key policy the Amazon SQS developer guide documents for AWS services that send to
+        # encrypted queues ("Configure KMS permissions for AWS services",
+        # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html)
+        # names none, and a condition EventBridge does not send would drop every dead letter silently.
+        # The key encrypts this one queue only.
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowEventBridgeToWriteDeadLetters",

@@ -71,7 +71,11 @@ def test_each_publishing_service_gets_its_own_key_statement(with_subscribers) ->
 def test_cloudwatch_may_use_the_key_only_for_this_account(with_subscribers) -> None:
     _, _, template = with_subscribers
     statement = key_statements(template)["AllowCloudWatchAlarmsOfThisAccount"]
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+    # Both keys CloudWatch sends when it publishes an alarm to an encrypted topic (confused deputy).
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnLike": {"aws:SourceArn": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:*:111122223333:alarm:*"]]}},
+    }
 
 
 def test_eventbridge_and_sns_grants_carry_no_condition_those_services_do_not_send(with_subscribers) -> None:
