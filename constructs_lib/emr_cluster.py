@@ -77,7 +77,11 @@ MAX_IDLE_TIMEOUT_SECONDS = 7 * 24 * 60 * 60
 #: The Hive metastore client that talks to the Glue Data Catalog (hive-site, spark-hive-site).
 GLUE_CLIENT_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
 #: What the Hive metastore client needs to read tables and partitions, and nothing that writes.
-CATALOG_READ_ACTIONS = (*GLUE_TABLE_READ_ACTIONS, "glue:GetUserDefinedFunction", "glue:GetUserDefinedFunctions")
+CATALOG_READ_ACTIONS = GLUE_TABLE_READ_ACTIONS
+#: What it needs to resolve user-defined functions. These authorise on the catalog, the database and
+#: the function (userDefinedFunction/<database>/<function>), not on tables ("Actions, resources, and
+#: condition keys for AWS Glue", https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsglue.html).
+FUNCTION_READ_ACTIONS = ("glue:GetUserDefinedFunction", "glue:GetUserDefinedFunctions")
 #: What EC2 needs, on behalf of the service role, to create and attach EBS volumes encrypted
 #: with ``data_key`` (EBS encryption of the security configuration).
 EBS_KEY_ACTIONS = (
@@ -122,6 +126,12 @@ _ALL_TABLES_OF_A_DATABASE = (
     "metastore (table/<database>/*): Spark and Hive resolve whatever table a query names, and tables "
     "are added without redeploying the cluster. The actions are read-only (Get* and BatchGetPartition); "
     "no other database is reachable."
+)
+_ALL_FUNCTIONS_OF_A_DATABASE = (
+    "The cluster resolves the user-defined functions of each database listed in catalog_databases "
+    "through the Hive metastore (userDefinedFunction/<database>/*): a query names whatever function it "
+    "calls, and functions are registered without redeploying the cluster. The actions are read-only "
+    "(GetUserDefinedFunction and GetUserDefinedFunctions); no other database is reachable."
 )
 _KDC_PASSWORD_NOT_ROTATED = (
     "EMR reads the KDC admin password once, when the cluster is created, and sets it on the "
@@ -420,9 +430,33 @@ class EmrCluster(Construct):
         )
         if databases:
             grant_catalog_read(self.instance_role, databases, catalog_key, actions=CATALOG_READ_ACTIONS)
+            self.instance_role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="ResolveUserDefinedFunctions",
+                    actions=list(FUNCTION_READ_ACTIONS),
+                    resources=[
+                        stack.format_arn(service="glue", resource="catalog"),
+                        *(
+                            arn
+                            for database in databases
+                            for arn in (
+                                stack.format_arn(service="glue", resource="database", resource_name=database),
+                                stack.format_arn(service="glue", resource="userDefinedFunction", resource_name=f"{database}/*"),
+                            )
+                        ),
+                    ],
+                )
+            )
             _acknowledge(
                 self.instance_role, _ALL_TABLES_OF_A_DATABASE,
                 *(f"AwsSolutions-IAM5[Resource::{_nag_arn(stack, 'glue', f'table/{database}/*')}]" for database in databases),
+            )
+            _acknowledge(
+                self.instance_role, _ALL_FUNCTIONS_OF_A_DATABASE,
+                *(
+                    f"AwsSolutions-IAM5[Resource::{_nag_arn(stack, 'glue', f'userDefinedFunction/{database}/*')}]"
+                    for database in databases
+                ),
             )
         # The Hive metastore client looks up the "default" database when it starts.
         self.instance_role.add_to_principal_policy(

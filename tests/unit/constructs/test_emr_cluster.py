@@ -530,6 +530,16 @@ def test_instance_role_reads_the_listed_databases_and_looks_up_default_only(buil
                 glue_arn("database/curated_v2"), glue_arn("table/curated_v2/*"),
             ],
         },
+        # Functions authorise on the catalog, the database and the function itself, not on tables.
+        {
+            "Action": ["glue:GetUserDefinedFunction", "glue:GetUserDefinedFunctions"],
+            "Effect": "Allow",
+            "Resource": [
+                glue_arn("catalog"), glue_arn("database/raw"), glue_arn("userDefinedFunction/raw/*"),
+                glue_arn("database/curated_v2"), glue_arn("userDefinedFunction/curated_v2/*"),
+            ],
+            "Sid": "ResolveUserDefinedFunctions",
+        },
         {"Action": "glue:GetDatabase", "Effect": "Allow", "Resource": [glue_arn("catalog"), glue_arn("database/default")]},
     ]
     assert all(a.startswith(("glue:Get", "glue:BatchGet")) for s in glue for a in actions(s))
@@ -623,12 +633,14 @@ def test_the_construct_acknowledges_only_inherent_findings_with_specific_reasons
         "AwsSolutions-EMR4",
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEMRServicePolicy_v2]",
         f"AwsSolutions-IAM5[Resource::{glue_arn('table/raw/*')}]",
+        f"AwsSolutions-IAM5[Resource::{glue_arn('userDefinedFunction/raw/*')}]",
     }
     assert acks == {("Default", rule) for rule in inherent} | {
         ("Tuned", rule)
         for rule in inherent | {
             "AwsSolutions-EMR5",
             f"AwsSolutions-IAM5[Resource::{glue_arn('table/curated_v2/*')}]",
+            f"AwsSolutions-IAM5[Resource::{glue_arn('userDefinedFunction/curated_v2/*')}]",
             "AwsSolutions-SMG4",
             "HIPAA.Security-SecretsManagerRotationEnabled",
             "NIST.800.53.R5-SecretsManagerRotationEnabled",
