@@ -16,7 +16,7 @@ APP_STAMP := $(VENV)/.app-requirements
 DEV_STAMP := $(VENV)/.dev-requirements
 CLI_STAMP := node_modules/.installed
 
-.PHONY: help install install-dev synth synth-all test lint bench docs snapshots diff diff-deployed deploy clean preflight smoke trino
+.PHONY: help install install-dev synth synth-all test lint bench docs snapshots diff diff-deployed deploy clean preflight smoke trino pipeline
 
 help: ## List every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,15 @@ test: install-dev trino ## Run the whole test suite (every gate: cdk-nag, cfn-li
 # git-ignored .cache/trino/, which `make clean` keeps; the saved-query tests run on it.
 trino: | $(VENV)/bin/python ## Fetch the pinned Trino (about 450 MB from Maven Central, once; checksums verified) into .cache/trino/
 	$(PY) -m tools.trino.install
+
+# make pipeline [DEVICES=20] [DAYS=1] [SEED=7] [RUNS=3] (tools/pipeline/): no AWS, no credentials.
+DEVICES ?= 20
+DAYS ?= 1
+SEED ?= 7
+RUNS ?= 3
+
+pipeline: install-dev trino ## The data path on this machine: simulated fleet -> real transform in an emulated Firehose -> Glue job in RUNS runs -> saved queries on Trino; report in build/pipeline/ (DEVICES, DAYS, SEED, RUNS)
+	$(PY) -m tools.pipeline --devices $(DEVICES) --days $(DAYS) --seed $(SEED) --runs $(RUNS)
 
 lint: install-dev ## cfn-lint the templates of ENV (the test suite lints every environment)
 	cdk synth --quiet -c env=$(ENV) --output cdk.out/$(ENV)

@@ -24,6 +24,9 @@ from typing import Any
 from tools.pipeline import inventory
 
 DEFAULT_MASTER = "local[2]"
+#: A pipeline run's batches are small: few shuffle partitions, few tiny tasks.
+SHUFFLE_PARTITIONS = 2
+LIST_ON_DRIVER_UP_TO = 1_000_000
 
 
 @dataclass
@@ -79,8 +82,11 @@ def spark_session(master: str = DEFAULT_MASTER) -> Iterator[Any]:
     if active is not None:
         yield active
         return
-    session = create_local_session(master, driver_memory="2g", shuffle_partitions=4)
+    session = create_local_session(master, driver_memory="2g", shuffle_partitions=SHUFFLE_PARTITIONS)
     session.sparkContext.setLogLevel("ERROR")
+    # A run reads one to thousands of small objects, given as a list of paths: list them on the
+    # driver instead of in a Spark job of their own (Spark's default past 32 paths).
+    session.conf.set("spark.sql.sources.parallelPartitionDiscovery.threshold", str(LIST_ON_DRIVER_UP_TO))
     try:
         yield session
     finally:
