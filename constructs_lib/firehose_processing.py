@@ -14,7 +14,8 @@ Lambda record transformer. Both build it here, so they agree on what such a func
   records the transform rejected (its ``RecordsFailed`` metric, dimension ``service``);
 - the cdk-nag findings every such function has by design, acknowledged here once for both
   deliveries: X-Ray's ``*`` resource, no dead-letter queue (Firehose invokes it synchronously), no
-  VPC, no reserved concurrency (bounded by the stream's shards). ``FIREHOSE_SSE_WITH_KINESIS_SOURCE``
+  VPC, no reserved concurrency (a reservation would turn throttles into skipped batches, see
+  ``_NO_RESERVED_CONCURRENCY``). ``FIREHOSE_SSE_WITH_KINESIS_SOURCE``
   is the reason both deliveries give for AwsSolutions-KDF1.
 
 The children are created in the scope the caller passes, under fixed construct ids, so a
@@ -68,10 +69,20 @@ _NEEDS_NO_VPC = (
     "traces; it reaches no database or private endpoint. Placing it in a VPC would add ENIs and "
     "interface endpoints without reducing its exposure."
 )
-_CONCURRENCY_IS_BOUNDED_BY_SHARDS = (
-    "Only Firehose invokes the transform, at most one invocation per stream shard at a time, so its "
-    "concurrency is bounded by the stream's shard count. A reservation would throttle delivery when an "
-    "on-demand stream scales out, or fail deployment in accounts with a low concurrency quota."
+#: Checked in the Amazon Data Firehose developer guide: Firehose invokes the function synchronously
+#: with each buffered batch ("Transform source data in Amazon Data Firehose",
+#: https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html), and an invocation that
+#: reaches the Lambda invocation limit is retried (NumberOfRetries, 3 here), then the batch is skipped to
+#: the processing-failed error output ("Handle failure in data transformation",
+#: https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-failure-handling.html). No AWS
+#: document bounds the invocations by the stream's shard count (one Firehose event can hold records of
+#: several shards: Lambda developer guide, "Using Lambda with Amazon Data Firehose").
+_NO_RESERVED_CONCURRENCY = (
+    "Only Firehose invokes the transform, synchronously, once per buffered batch, so its concurrency "
+    "follows the stream's throughput. A reserved concurrency below that rate makes Lambda throttle "
+    "Firehose, which retries three times and then skips the batch to the processing-failed error prefix "
+    "(Firehose developer guide, Handle failure in data transformation): records would leave the data path "
+    "until replayed. Throttles in the shared pool are alarmed (transform_throttles)."
 )
 
 ABOVE = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -143,7 +154,7 @@ def _acknowledge_inherent_findings(function: lambda_.Function, role: iam.Role) -
     acknowledge(role, _XRAY_HAS_NO_RESOURCES, "AwsSolutions-IAM5[Resource::*]")
     acknowledge(function, _INVOKED_SYNCHRONOUSLY, "HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "Serverless-LambdaDLQ")
     acknowledge(function, _NEEDS_NO_VPC, *LAMBDA_IN_VPC_RULES)
-    acknowledge(function, _CONCURRENCY_IS_BOUNDED_BY_SHARDS, "HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")
+    acknowledge(function, _NO_RESERVED_CONCURRENCY, "HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")
 
 
 def transform_alarm_specs(transform: TransformFunction) -> dict[str, AlarmSpec]:

@@ -150,6 +150,18 @@ def test_nothing_grants_the_destination_role_more_than_its_own_statements(defaul
     assert logical_id(delivery.destination_role.node.find_child("DefaultPolicy")) in stream["DependsOn"]
 
 
+def test_no_reserved_concurrency_is_acknowledged_for_what_firehose_documents_not_a_shard_bound(default) -> None:
+    scope, delivery, _ = default
+    reasons = {
+        a.rule_id: a.reason for a in acknowledgments(scope.node.root)
+        if a.path == delivery.transform.node.path and a.rule_id.endswith("LambdaConcurrency")
+    }
+    assert set(reasons) == {"HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"}
+    for reason in reasons.values():
+        assert "shard" not in reason  # Firehose does not bound its invocations by shards
+        assert "processing-failed" in reason and "retries three times" in reason
+
+
 def test_the_written_prefixes_are_acknowledged_and_nothing_wider(default) -> None:
     scope, delivery, _ = default
     found = {a.rule_id for a in acknowledgments(scope.node.root) if a.path == delivery.destination_role.node.path}
