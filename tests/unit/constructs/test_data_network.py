@@ -9,7 +9,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import DataNetwork
-from tests.unit.constructs.glue_helpers import logical_id
+from tests.compliance.nag import acknowledgments
+from tests.unit.constructs.glue_helpers import logical_id, role_statements
 from tests.unit.constructs.ingestion_helpers import only, stack
 
 ENDPOINTS = [ec2.InterfaceVpcEndpointAwsService.GLUE, ec2.InterfaceVpcEndpointAwsService.REDSHIFT_DATA]
@@ -86,6 +87,24 @@ def test_endpoint_group_admits_https_from_the_vpc_range_only(isolated) -> None:
     # CDK's placeholder for "no egress": one rule to an address that cannot exist.
     (egress,) = group["Properties"]["SecurityGroupEgress"]
     assert egress["CidrIp"] == "255.255.255.255/32"
+
+
+def test_the_flow_log_carries_no_blanket_template_validation_acknowledgment(isolated) -> None:
+    """aws-cdk-lib's ec2.FlowLog acknowledges F3002/F3003 (error level) on itself even without
+    DestinationOptions; the construct's flow log has neither, so a real finding would surface."""
+    built, template = isolated
+    flow_log = only(template, "AWS::EC2::FlowLog")
+    assert "DestinationOptions" not in flow_log["Properties"]
+    acknowledged = [a.rule_id for a in acknowledgments(built.node.root) if a.path.startswith(built.vpc.node.path)]
+    assert not [rule for rule in acknowledged if rule.startswith("CloudFormation-Validate::")]
+    # The L2's path, so the logical id is what it was; and the role keeps what the L2 granted it.
+    assert built.flow_log.node.path == f"{built.vpc.node.path}/FlowLog/FlowLog"
+    assert {"Key": "Name", "Value": f"{built.vpc.node.path}/FlowLog"} in flow_log["Properties"]["Tags"]
+    assert role_statements(template, built.flow_log_role) == [{
+        "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [logical_id(built.flow_log_group), "Arn"]},
+    }]
 
 
 def test_default_security_group_is_stripped(isolated) -> None:
