@@ -5,44 +5,124 @@ Every construct exposes the resources it creates as public attributes, accepts e
 resources where a team may already own one, and keeps its security settings fixed.
 """
 
-from constructs_lib.alarm_topic import AlarmTopic
-from constructs_lib.athena_workgroup import AthenaWorkgroup, NamedQuery
-from constructs_lib.catalog_encryption import DataCatalogEncryption
-from constructs_lib.data_lake_storage import DataLakeStorage, LakeLifecyclePolicy
-from constructs_lib.data_network import DataNetwork
-from constructs_lib.dead_letters import dead_letter_queue
-from constructs_lib.emr_cluster import EMR_MANAGED_POLICY_TAG, EmrCapacity, EmrCluster, EmrKerberos
-from constructs_lib.encryption import rotating_key
-from constructs_lib.etl_workflow import EtlWorkflow
-from constructs_lib.glue_security import GlueSecurity
-from constructs_lib.iot_ingestion import IotTelemetryRule
-from constructs_lib.lake_access import LakeLocation, grant_catalog_read, grant_prefix_read, grant_prefix_write
-from constructs_lib.lake_crawler import LakeCrawler
-from constructs_lib.lake_etl_job import LakeEtlJob
-from constructs_lib.lake_formation import (
-    DatabaseGrant,
-    DataCellsFilterGrant,
-    DataLakeSettings,
-    IamAllowedPrincipalsRevocation,
-    LakeDataCellsFilter,
-    LakePermissions,
-    LocationGrant,
-    RegisteredLocations,
-    TableGrant,
-    disable_iam_allowed_principals_for_new_tables,
-)
-from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
-from constructs_lib.naming import ResourceNamer
-from constructs_lib.raw_zone_delivery import RawZoneDelivery
-from constructs_lib.redshift_sql import RedshiftSql
-from constructs_lib.redshift_warehouse import PauseResumeSchedule, RedshiftWarehouse, SnapshotCopy
-from constructs_lib.removal import DATA_DESTROYED_WARNING_ID, apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.search_delivery import StreamToSearchDelivery
-from constructs_lib.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
-from constructs_lib.search_security import SearchRole, SearchSecurityRoles
-from constructs_lib.telemetry_stream import TelemetryStream
+from __future__ import annotations
 
-__version__ = "0.5.0"
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# The constructs are imported when first used (PEP 562), so that ``import constructs_lib`` does not
+# load every aws-cdk-lib module, nor the IoT and Redshift alpha modules, for a team that uses
+# neither. ``from constructs_lib import X`` and ``constructs_lib.X`` work as with eager imports;
+# type checkers read the imports below.
+if TYPE_CHECKING:
+    from constructs_lib.alarm_topic import AlarmTopic
+    from constructs_lib.athena_workgroup import AthenaWorkgroup, NamedQuery
+    from constructs_lib.catalog_encryption import DataCatalogEncryption
+    from constructs_lib.data_lake_storage import DataLakeStorage, LakeLifecyclePolicy
+    from constructs_lib.data_network import DataNetwork, DeployTimeAvailabilityZones
+    from constructs_lib.dead_letters import dead_letter_queue
+    from constructs_lib.emr_cluster import EMR_MANAGED_POLICY_TAG, EmrCapacity, EmrCluster, EmrKerberos
+    from constructs_lib.encryption import rotating_key
+    from constructs_lib.etl_workflow import EtlWorkflow
+    from constructs_lib.glue_security import GlueSecurity
+    from constructs_lib.iot_ingestion import IotTelemetryRule
+    from constructs_lib.lake_access import LakeLocation, grant_catalog_read, grant_prefix_read, grant_prefix_write
+    from constructs_lib.lake_crawler import LakeCrawler
+    from constructs_lib.lake_etl_job import LakeEtlJob
+    from constructs_lib.lake_formation import (
+        DatabaseGrant,
+        DataCellsFilterGrant,
+        DataLakeSettings,
+        IamAllowedPrincipalsRevocation,
+        LakeDataCellsFilter,
+        LakePermissions,
+        LocationGrant,
+        RegisteredLocations,
+        TableGrant,
+        disable_iam_allowed_principals_for_new_tables,
+    )
+    from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
+    from constructs_lib.naming import ResourceNamer
+    from constructs_lib.raw_zone_delivery import RawZoneDelivery
+    from constructs_lib.redshift_sql import RedshiftSql
+    from constructs_lib.redshift_warehouse import PauseResumeSchedule, RedshiftWarehouse, SnapshotCopy
+    from constructs_lib.removal import DATA_DESTROYED_WARNING_ID, apply_data_removal_policy, check_data_removal_policy
+    from constructs_lib.search_delivery import StreamToSearchDelivery
+    from constructs_lib.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
+    from constructs_lib.search_security import SearchRole, SearchSecurityRoles
+    from constructs_lib.telemetry_stream import TelemetryStream
+
+#: Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "AlarmTopic": "constructs_lib.alarm_topic",
+    "AthenaWorkgroup": "constructs_lib.athena_workgroup",
+    "DATA_DESTROYED_WARNING_ID": "constructs_lib.removal",
+    "DEFAULT_ENGINE_VERSION": "constructs_lib.search_domain",
+    "DataCatalogEncryption": "constructs_lib.catalog_encryption",
+    "DataCellsFilterGrant": "constructs_lib.lake_formation",
+    "DataLakeSettings": "constructs_lib.lake_formation",
+    "DataLakeStorage": "constructs_lib.data_lake_storage",
+    "DataNetwork": "constructs_lib.data_network",
+    "DatabaseGrant": "constructs_lib.lake_formation",
+    "DeployTimeAvailabilityZones": "constructs_lib.data_network",
+    "EMR_MANAGED_POLICY_TAG": "constructs_lib.emr_cluster",
+    "EmrCapacity": "constructs_lib.emr_cluster",
+    "EmrCluster": "constructs_lib.emr_cluster",
+    "EmrKerberos": "constructs_lib.emr_cluster",
+    "EtlWorkflow": "constructs_lib.etl_workflow",
+    "GlueSecurity": "constructs_lib.glue_security",
+    "IamAllowedPrincipalsRevocation": "constructs_lib.lake_formation",
+    "IotTelemetryRule": "constructs_lib.iot_ingestion",
+    "LakeCrawler": "constructs_lib.lake_crawler",
+    "LakeDataCellsFilter": "constructs_lib.lake_formation",
+    "LakeEtlJob": "constructs_lib.lake_etl_job",
+    "LakeLifecyclePolicy": "constructs_lib.data_lake_storage",
+    "LakeLocation": "constructs_lib.lake_access",
+    "LakePermissions": "constructs_lib.lake_formation",
+    "LocationGrant": "constructs_lib.lake_formation",
+    "NamedQuery": "constructs_lib.athena_workgroup",
+    "PauseResumeSchedule": "constructs_lib.redshift_warehouse",
+    "RawZoneDelivery": "constructs_lib.raw_zone_delivery",
+    "RedshiftSql": "constructs_lib.redshift_sql",
+    "RedshiftWarehouse": "constructs_lib.redshift_warehouse",
+    "RegisteredLocations": "constructs_lib.lake_formation",
+    "ResourceNamer": "constructs_lib.naming",
+    "SearchCapacity": "constructs_lib.search_domain",
+    "SearchDomain": "constructs_lib.search_domain",
+    "SearchRole": "constructs_lib.search_security",
+    "SearchSecurityRoles": "constructs_lib.search_security",
+    "SnapshotCopy": "constructs_lib.redshift_warehouse",
+    "StreamToSearchDelivery": "constructs_lib.search_delivery",
+    "TableGrant": "constructs_lib.lake_formation",
+    "TelemetryStream": "constructs_lib.telemetry_stream",
+    "allow_cloudwatch_logs": "constructs_lib.monitoring",
+    "apply_data_removal_policy": "constructs_lib.removal",
+    "check_data_removal_policy": "constructs_lib.removal",
+    "dead_letter_queue": "constructs_lib.dead_letters",
+    "disable_iam_allowed_principals_for_new_tables": "constructs_lib.lake_formation",
+    "encrypted_log_group": "constructs_lib.monitoring",
+    "grant_catalog_read": "constructs_lib.lake_access",
+    "grant_prefix_read": "constructs_lib.lake_access",
+    "grant_prefix_write": "constructs_lib.lake_access",
+    "notify": "constructs_lib.monitoring",
+    "rotating_key": "constructs_lib.encryption",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+__version__ = "0.6.0"
 
 __all__ = [
     "AlarmTopic",
@@ -55,6 +135,7 @@ __all__ = [
     "DataLakeStorage",
     "DataNetwork",
     "DatabaseGrant",
+    "DeployTimeAvailabilityZones",
     "EMR_MANAGED_POLICY_TAG",
     "EmrCapacity",
     "EmrCluster",

@@ -47,6 +47,7 @@ from constructs import Construct
 from constructs_lib.dead_letters import dead_letter_queue
 from constructs_lib.encryption import rotating_key
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance, string_list
 
 #: The two operations a publisher (or SNS writing to an encrypted queue) needs on the key.
 KEY_USE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
@@ -68,14 +69,27 @@ class AlarmTopic(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         check_data_removal_policy(removal_policy, owner="AlarmTopic")
-        apply_data_removal_policy(self, removal_policy, what="the alarm topic's key and dead-letter queue")
+        email_subscribers = string_list("AlarmTopic", "email_subscribers", email_subscribers, unique=True)
+        if existing_topic is not None:
+            instance("AlarmTopic", "existing_topic", existing_topic, sns.ITopic)
+        if existing_key is not None:
+            instance("AlarmTopic", "existing_key", existing_key, kms.IKey)
         if existing_topic is not None and existing_key is not None:
             raise ValueError(
                 "AlarmTopic: pass existing_topic or existing_key, not both (an existing topic "
                 "already has its key)"
             )
-        if len(set(email_subscribers)) != len(email_subscribers):
-            raise ValueError(f"AlarmTopic: duplicate e-mail subscribers in {list(email_subscribers)}")
+        # What removal_policy acts on: the keys and queue this construct creates, never a resource passed in.
+        created = ["key"] if existing_topic is None and existing_key is None else []
+        if email_subscribers:
+            created += ["dead-letter queue"] + (["dead-letter queue's key"] if existing_topic is not None else [])
+        if not created and removal_policy == cdk.RemovalPolicy.DESTROY:
+            given = "existing_topic" if existing_topic is not None else "existing_key"
+            raise ValueError(
+                f"AlarmTopic: removal_policy=DESTROY has no effect with {given} and no email_subscribers (the "
+                "construct then creates no key or queue, and never deletes a resource passed in); leave it out"
+            )
+        apply_data_removal_policy(self, removal_policy, what="the alarm topic's " + " and ".join(created))
         self._removal_policy = removal_policy
 
         if existing_topic is not None:

@@ -21,6 +21,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.lake_access import check_prefix, grant_prefix_write
+from constructs_lib.validation import instance_list, integer, text
 
 ENGINE_VERSION = "Athena engine version 3"
 #: Athena rejects a smaller BytesScannedCutoffPerQuery.
@@ -79,7 +80,10 @@ class AthenaWorkgroup(Construct):
         named_queries: Sequence[NamedQuery] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        check_prefix(results_prefix, owner="AthenaWorkgroup")
+        check_prefix(text("AthenaWorkgroup", "results_prefix", results_prefix), owner="AthenaWorkgroup")
+        text("AthenaWorkgroup", "workgroup_name", workgroup_name)
+        integer("AthenaWorkgroup", "bytes_scanned_cutoff_per_query", bytes_scanned_cutoff_per_query)
+        named_queries = instance_list("AthenaWorkgroup", "named_queries", named_queries, NamedQuery)
         if bytes_scanned_cutoff_per_query < MIN_BYTES_SCANNED_CUTOFF:
             raise ValueError(
                 f"AthenaWorkgroup: bytes_scanned_cutoff_per_query must be at least {MIN_BYTES_SCANNED_CUTOFF:,} "

@@ -34,6 +34,11 @@ class DataCatalogEncryption(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         check_data_removal_policy(key_removal_policy, owner="DataCatalogEncryption")
+        if existing_key is not None and key_removal_policy == cdk.RemovalPolicy.DESTROY:
+            raise ValueError(
+                "DataCatalogEncryption: key_removal_policy=DESTROY has no effect with existing_key (the construct "
+                "creates no key, and never deletes an existing one); leave it out"
+            )
         apply_data_removal_policy(self, key_removal_policy, what="the Data Catalog key (without it no catalog entry can be read)")
         if existing_key is None:
             self.key: kms.IKey = rotating_key(

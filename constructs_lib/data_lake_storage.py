@@ -154,7 +154,14 @@ class DataLakeStorage(Construct):
                 "QueryResultsBucket", "query-results/", self._query_results_lifecycle_rules()
             ),
         )
-        apply_data_removal_policy(self, self.removal_policy, what="the data lake buckets and key")
+        created = [f"the {name} bucket" for name, given in (
+            ("raw", existing_raw_bucket), ("curated", existing_curated_bucket), ("analytics", existing_analytics_bucket),
+            ("query results", existing_query_results_bucket), ("access logs", existing_access_logs_bucket),
+        ) if given is None] + (["the data key"] if existing_key is None and self.key is not None else [])
+        apply_data_removal_policy(
+            self, self.removal_policy,
+            what="the data lake's " + (", ".join(created) if created else "nothing (every resource was passed in)"),
+        )
 
     @property
     def created_buckets(self) -> list[s3.Bucket]:

@@ -22,6 +22,7 @@ from constructs import Construct
 from constructs_lib.encryption import rotating_key
 from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import boolean, instance, instance_list, integer, string_map, text
 
 DATA_SUBNET_GROUP = "Data"
 PUBLIC_SUBNET_GROUP = "Public"
@@ -51,6 +52,17 @@ class DataNetwork(Construct):
     template works with or without an account and region, and with three AZs in an
     environment-agnostic stack (where CDK would otherwise use two).
 
+    ``ec2.Vpc`` still reads its stack's ``availability_zones``, which in a stack with a concrete
+    account and region is a context lookup (synth then needs credentials or a ``cdk.context.json``).
+    A construct cannot change its stack's property, so a stack with a concrete environment must
+    mix in :class:`DeployTimeAvailabilityZones` (``class MyStack(DeployTimeAvailabilityZones,
+    cdk.Stack)``); DataNetwork refuses to be built in one that would look up, unless
+    ``allow_availability_zone_lookup=True`` says the team wants CDK's lookup (the VPC then takes
+    the first ``availability_zones`` of the looked-up names, which belong in ``cdk.context.json``).
+
+    ``existing_flow_log_key``: a key of your own for the flow log group (its policy must let
+    CloudWatch Logs of this account and region use it); none is created then.
+
     Attributes: ``vpc``, ``data_subnets`` (SubnetSelection), ``endpoint_security_group``,
     ``interface_endpoints`` (by service short name), ``s3_endpoint``, ``flow_log``,
     ``flow_log_group``, ``flow_log_key``, ``flow_log_role``.
@@ -65,25 +77,44 @@ class DataNetwork(Construct):
         availability_zones: int,
         interface_endpoints: Sequence[ec2.InterfaceVpcEndpointAwsService],
         flow_log_retention: logs.RetentionDays,
-        removal_policy: cdk.RemovalPolicy,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         nat_gateways: int = 0,
         data_subnet_tags: Mapping[str, str] | None = None,
+        existing_flow_log_key: kms.IKey | None = None,
+        allow_availability_zone_lookup: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        network = _check_cidr(cidr)
-        _check_counts(availability_zones, nat_gateways)
+        network = _check_cidr(text("DataNetwork", "cidr", cidr))
+        _check_counts(
+            integer("DataNetwork", "availability_zones", availability_zones),
+            integer("DataNetwork", "nat_gateways", nat_gateways),
+        )
+        interface_endpoints = instance_list(
+            "DataNetwork", "interface_endpoints", interface_endpoints, ec2.InterfaceVpcEndpointAwsService
+        )
+        instance("DataNetwork", "flow_log_retention", flow_log_retention, logs.RetentionDays)
+        if data_subnet_tags is not None:
+            data_subnet_tags = string_map("DataNetwork", "data_subnet_tags", data_subnet_tags)
+        if existing_flow_log_key is not None:
+            instance("DataNetwork", "existing_flow_log_key", existing_flow_log_key, kms.IKey)
+        lookup = boolean("DataNetwork", "allow_availability_zone_lookup", allow_availability_zone_lookup)
         self.removal_policy = check_data_removal_policy(removal_policy, owner="DataNetwork")
+        self._existing_flow_log_key = existing_flow_log_key
+        if not lookup:
+            _refuse_availability_zone_lookup(self)
 
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
-            availability_zones=deploy_time_availability_zones(availability_zones),
             nat_gateways=nat_gateways,
             subnet_configuration=_subnet_layout(network.prefixlen, with_nat=nat_gateways > 0),
             enable_dns_hostnames=True,  # private DNS of interface endpoints needs both
             enable_dns_support=True,
             restrict_default_security_group=True,
+            # With the lookup opted in, CDK picks the first AZs of the looked-up names.
+            availability_zones=None if lookup else deploy_time_availability_zones(availability_zones),
+            max_azs=availability_zones if lookup else None,
         )
         self.data_subnets = ec2.SubnetSelection(subnet_group_name=DATA_SUBNET_GROUP)
         for key, value in sorted((data_subnet_tags or {}).items()):
@@ -106,7 +137,11 @@ class DataNetwork(Construct):
         )
         self.interface_endpoints = self._interface_endpoints(interface_endpoints)
         self.flow_log_key, self.flow_log_group, self.flow_log = self._flow_log(flow_log_retention)
-        apply_data_removal_policy(self, self.removal_policy, what="the VPC flow logs and their key")
+        apply_data_removal_policy(
+            self,
+            self.removal_policy,
+            what="the VPC flow logs" + (" and their key" if existing_flow_log_key is None else ""),
+        )
 
     def _interface_endpoints(
         self, services: Sequence[ec2.InterfaceVpcEndpointAwsService]
@@ -128,11 +163,15 @@ class DataNetwork(Construct):
 
     def _flow_log(
         self, retention: logs.RetentionDays
-    ) -> tuple[kms.Key, logs.LogGroup, ec2.CfnFlowLog]:
-        key = rotating_key(
-            self, "FlowLogKey", description="Encrypts the VPC flow log group", removal_policy=self.removal_policy
-        )
-        allow_cloudwatch_logs(key)
+    ) -> tuple[kms.IKey, logs.LogGroup, ec2.CfnFlowLog]:
+        key: kms.IKey
+        if self._existing_flow_log_key is not None:
+            key = self._existing_flow_log_key
+        else:
+            key = rotating_key(
+                self, "FlowLogKey", description="Encrypts the VPC flow log group", removal_policy=self.removal_policy
+            )
+            allow_cloudwatch_logs(key)
         log_group = encrypted_log_group(
             self, "FlowLogGroup", key=key, retention=retention, removal_policy=self.removal_policy
         )
@@ -185,6 +224,39 @@ def _check_cidr(cidr: str) -> ipaddress.IPv4Network:
             f"(room for three data subnets and three public subnets); got {cidr!r}"
         )
     return network
+
+
+class DeployTimeAvailabilityZones:
+    """Mix into a ``cdk.Stack`` (first: ``class MyStack(DeployTimeAvailabilityZones, cdk.Stack)``)
+    so that its ``availability_zones`` are ``Fn::GetAZs`` of the deployment region in every
+    environment, never a context lookup.
+
+    CDK's default for a stack with a concrete account and region is a lookup at synth (an AWS call,
+    or a committed ``cdk.context.json`` holding one account's AZ names, which differ between
+    accounts), and ``ec2.Vpc`` reads the property even when it is given its AZs. Only a stack can
+    override it (jsii honours the Python override); :class:`DataNetwork` needs it, or its
+    ``allow_availability_zone_lookup`` opt-in, in such a stack."""
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The first three AZs of the deployment region, chosen by CloudFormation at deploy time."""
+        return deploy_time_availability_zones(MAX_AVAILABILITY_ZONES)
+
+
+def _refuse_availability_zone_lookup(network: Construct) -> None:
+    stack = cdk.Stack.of(network)
+    concrete = not cdk.Token.is_unresolved(stack.account) and not cdk.Token.is_unresolved(stack.region)
+    overridden = type(stack).availability_zones is not cdk.Stack.availability_zones
+    if concrete and not overridden:
+        raise ValueError(
+            f"DataNetwork {network.node.path!r}: its stack {stack.stack_name!r} has a concrete environment "
+            f"({stack.account}/{stack.region}), where CDK looks up the stack's availability zones at synth "
+            "(ec2.Vpc reads them even when given its own), so synth would need AWS credentials or a "
+            "cdk.context.json. Fix: declare the stack as "
+            f"`class {type(stack).__name__}(constructs_lib.DeployTimeAvailabilityZones, cdk.Stack)` "
+            "(AZs chosen by CloudFormation at deploy time), or pass allow_availability_zone_lookup=True "
+            "to DataNetwork to keep CDK's lookup and commit cdk.context.json"
+        )
 
 
 def deploy_time_availability_zones(count: int) -> list[str]:

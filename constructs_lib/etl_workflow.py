@@ -31,8 +31,9 @@ from constructs import Construct
 
 from constructs_lib.dead_letters import dead_letter_queue
 from constructs_lib.encryption import rotating_key
-from constructs_lib.monitoring import notify
+from constructs_lib.monitoring import check_topic_region, notify
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance_list, text
 
 Step = Union[glue.CfnCrawler, glue.IJob]  # noqa: UP007 - jsii interfaces do not support "|"
 
@@ -71,6 +72,8 @@ class EtlWorkflow(Construct):
         super().__init__(scope, construct_id)
         check_data_removal_policy(removal_policy, owner="EtlWorkflow")
         apply_data_removal_policy(self, removal_policy, what="the failure alerts' dead-letter queue and its key")
+        text("EtlWorkflow", "workflow_name", workflow_name)
+        steps = instance_list("EtlWorkflow", "steps", steps, (glue.CfnCrawler, glue.IJob))
         if not steps:
             raise ValueError("EtlWorkflow: steps must name at least one crawler or job")
         self._removal_policy = removal_policy
@@ -144,6 +147,7 @@ class EtlWorkflow(Construct):
         message = events.RuleTargetInput.from_text(
             _render(template, {name: events.EventField.from_path(path) for name, path in paths.items()})
         )
+        check_topic_region(self, topic, owner="EtlWorkflow", sender="an EventBridge rule")
         rule.add_target(
             targets.SnsTopic(
                 topic,

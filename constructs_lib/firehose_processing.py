@@ -3,7 +3,8 @@
 RawZoneDelivery (Kinesis -> S3) and StreamToSearchDelivery (Kinesis -> OpenSearch) both run a
 Lambda record transformer. Both build it here, so they agree on what such a function is:
 
-- the newest Python runtime aws-cdk-lib offers, x86_64, active X-Ray tracing;
+- by default the newest Python runtime aws-cdk-lib offers on x86_64 (``runtime`` and
+  ``architecture`` are the caller's to change: a layer must match both), active X-Ray tracing;
 - its own KMS-encrypted log group (``TransformLogGroup``) with the caller's retention and
   removal policy, used as the function's log group;
 - a role (``TransformRole``) that can write to that log group and send traces, nothing else;
@@ -37,9 +38,15 @@ from constructs import Construct
 
 from constructs_lib.monitoring import encrypted_log_group
 from constructs_lib.nag import LAMBDA_IN_VPC_RULES, acknowledge
+from constructs_lib.validation import instance, instance_list, integer, string_map, text
 
-#: The newest Python runtime aws-cdk-lib offers.
+#: The newest Python runtime aws-cdk-lib offers: the default.
 TRANSFORM_RUNTIME = lambda_.Runtime.PYTHON_3_14
+TRANSFORM_ARCHITECTURE = lambda_.Architecture.X86_64
+#: The CloudWatch namespace of the transform's own metrics (``RecordsFailed``) unless the caller names one.
+DEFAULT_METRICS_NAMESPACE = "FirehoseTransform"
+#: Lambda's memory range in MiB.
+MIN_MEMORY_MIB, MAX_MEMORY_MIB = 128, 10240
 #: What Firehose sends per processor invocation is at most 3 MiB (BufferSizeInMBs 0.2-3), and
 #: it waits at most 900 s to fill a buffer (BufferIntervalInSeconds 60-900).
 MAX_PROCESSOR_BUFFER_MIB = 3
@@ -111,12 +118,30 @@ def transform_function(
     memory_mib: int = 256,
     timeout: cdk.Duration = cdk.Duration.minutes(2),
     environment: Mapping[str, str] | None = None,
-    metrics_namespace: str = "AnalyticsPlatform/Ingestion",
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
     metrics_service: str = "firehose-transform",
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+    runtime: lambda_.Runtime = TRANSFORM_RUNTIME,
+    architecture: lambda_.Architecture = TRANSFORM_ARCHITECTURE,
 ) -> TransformFunction:
-    """Create ``TransformLogGroup``, ``TransformRole`` and ``Transform`` in ``scope``."""
+    """Create ``TransformLogGroup``, ``TransformRole`` and ``Transform`` in ``scope``. The props are
+    checked with the calling construct (``scope``'s class) and the ``transform_`` prop names."""
+    owner = type(scope).__name__
+    text(owner, "transform_handler", handler)
+    layers = instance_list(owner, "transform_layers", layers, lambda_.ILayerVersion)
+    integer(owner, "transform_memory_mib", memory_mib, minimum=MIN_MEMORY_MIB, maximum=MAX_MEMORY_MIB)
+    instance(owner, "transform_timeout", timeout, cdk.Duration)
+    if environment is not None:
+        environment = string_map(owner, "transform_environment", environment)
+    text(owner, "metrics_namespace", metrics_namespace)
+    if metrics_namespace.startswith("AWS/"):
+        raise ValueError(f"{owner}: metrics_namespace must not start with 'AWS/' (reserved for AWS services); got {metrics_namespace!r}")
+    text(owner, "metrics_service", metrics_service)
+    instance(owner, "transform_runtime", runtime, lambda_.Runtime)
+    if runtime.family != lambda_.RuntimeFamily.PYTHON:
+        raise ValueError(f"{owner}: transform_runtime must be a Python runtime (the transform is Python); got {runtime.name}")
+    instance(owner, "transform_architecture", architecture, lambda_.Architecture)
     log_group = encrypted_log_group(
         scope, "TransformLogGroup", key=log_key, retention=log_retention, removal_policy=removal_policy
     )
@@ -129,8 +154,8 @@ def transform_function(
         scope,
         "Transform",
         description=description,
-        runtime=TRANSFORM_RUNTIME,
-        architecture=lambda_.Architecture.X86_64,
+        runtime=runtime,
+        architecture=architecture,
         code=code,
         handler=handler,
         layers=list(layers),

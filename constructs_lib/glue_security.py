@@ -8,6 +8,8 @@ logs of crawlers and jobs are encrypted with a customer-managed, rotating key th
 Logs service of this account and region may use; job bookmarks are client-side encrypted with
 the same key.
 Tunable: the configuration's name and the removal policy (of the key and the configuration).
+``existing_key``: a key of your own for the logs and bookmarks, instead of a new one; its policy must
+let CloudWatch Logs of this account and region use it (as :func:`allow_cloudwatch_logs` grants).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from constructs import Construct
 from constructs_lib.encryption import rotating_key
 from constructs_lib.monitoring import allow_cloudwatch_logs
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance, text
 
 #: Glue creates the log groups of crawlers and jobs that use a security configuration itself,
 #: under names it derives from the role and the configuration, below these prefixes, and
@@ -31,7 +34,8 @@ GLUE_LOG_GROUP_PREFIXES = {"crawler": "/aws-glue/crawlers", "job": "/aws-glue/jo
 
 
 class GlueSecurity(Construct):
-    """Attributes: ``key`` (logs and bookmarks), ``configuration`` (``glue.SecurityConfiguration``)."""
+    """Attributes: ``key`` (logs and bookmarks: created, or ``existing_key``), ``configuration``
+    (``glue.SecurityConfiguration``)."""
 
     def __init__(
         self,
@@ -41,17 +45,26 @@ class GlueSecurity(Construct):
         configuration_name: str,
         data_key: kms.IKey,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        existing_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        text("GlueSecurity", "configuration_name", configuration_name)
+        instance("GlueSecurity", "data_key", data_key, kms.IKey)
         check_data_removal_policy(removal_policy, owner="GlueSecurity")
-        apply_data_removal_policy(self, removal_policy, what="the key of the Glue logs and bookmarks")
-        self.key = rotating_key(
-            self,
-            "Key",
-            description="Encrypts Glue crawler and job logs and job bookmarks",
-            removal_policy=removal_policy,
-        )
-        allow_cloudwatch_logs(self.key)
+        if existing_key is None:
+            apply_data_removal_policy(self, removal_policy, what="the key of the Glue logs and bookmarks")
+            created = rotating_key(
+                self,
+                "Key",
+                description="Encrypts Glue crawler and job logs and job bookmarks",
+                removal_policy=removal_policy,
+            )
+            allow_cloudwatch_logs(created)
+            self.key: kms.IKey = created
+        else:
+            instance("GlueSecurity", "existing_key", existing_key, kms.IKey)
+            # DESTROY still reaches the configuration (which holds no data): no data-destroyed warning.
+            self.key = existing_key
         self.configuration = glue.SecurityConfiguration(
             self,
             "Configuration",

@@ -34,6 +34,7 @@ from constructs import Construct
 
 from constructs_lib.glue_security import GlueSecurity
 from constructs_lib.lake_access import KMS_WRITE_ACTIONS, check_prefix, glue_catalog_arns, grant_prefix_read, key_statement
+from constructs_lib.validation import text
 
 RecrawlBehavior = Literal["CRAWL_EVERYTHING", "CRAWL_NEW_FOLDERS_ONLY"]
 UpdateBehavior = Literal["LOG", "UPDATE_IN_DATABASE"]
@@ -81,7 +82,11 @@ class LakeCrawler(Construct):
         description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        for prop, value in (("crawler_name", crawler_name), ("database_name", database_name), ("prefix", prefix)):
+            text("LakeCrawler", prop, value)
         check_prefix(prefix, owner="LakeCrawler")
+        if catalog_table_name is not None:
+            text("LakeCrawler", "catalog_table_name", catalog_table_name)
         if recrawl_behavior is None:
             # Catalog targets are always crawled in full; S3 targets default to incremental.
             recrawl_behavior = "CRAWL_EVERYTHING" if catalog_table_name is not None else "CRAWL_NEW_FOLDERS_ONLY"

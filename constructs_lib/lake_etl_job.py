@@ -28,6 +28,7 @@ from constructs_lib.glue_security import GlueSecurity
 from constructs_lib.lake_access import check_prefix, grant_prefix_read, grant_prefix_write
 from constructs_lib.monitoring import encrypted_log_group
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance, integer, string_list, string_map, text
 
 #: Glue's own job arguments that this construct sets; callers may not override them.
 RESERVED_ARGUMENTS = frozenset(
@@ -72,7 +73,14 @@ class LakeEtlJob(Construct):
         super().__init__(scope, construct_id)
         check_data_removal_policy(log_removal_policy, owner="LakeEtlJob")
         apply_data_removal_policy(self, log_removal_policy, what="the job's continuous log group")
-        check_prefix(source_prefix, owner="LakeEtlJob")
+        check_prefix(text("LakeEtlJob", "source_prefix", source_prefix), owner="LakeEtlJob")
+        text("LakeEtlJob", "job_name", job_name)
+        target_prefixes = string_list("LakeEtlJob", "target_prefixes", target_prefixes, unique=True)
+        integer("LakeEtlJob", "number_of_workers", number_of_workers, minimum=1)
+        integer("LakeEtlJob", "max_retries", max_retries, minimum=0, maximum=10)
+        instance("LakeEtlJob", "timeout", timeout, cdk.Duration)
+        if arguments is not None:
+            arguments = string_map("LakeEtlJob", "arguments", arguments)
         if not target_prefixes:
             raise ValueError("LakeEtlJob: target_prefixes must name at least one prefix the job writes")
         for prefix in target_prefixes:

@@ -54,10 +54,33 @@ def encrypted_log_group(
     )
 
 
+def check_topic_region(scope: Construct, topic: sns.ITopic, *, owner: str, sender: str) -> None:
+    """Refuse a topic in another region than ``scope``'s stack, naming both regions.
+
+    Neither sender can reach it: CloudWatch's PutMetricAlarm accepts only SNS actions in the
+    alarm's own region ("Invalid region <topic's> specified. Only <alarm's> is supported"), and an
+    EventBridge rule's targets must be in the rule's region (its only cross-region target is an
+    event bus). Compared only when both regions are known at synth."""
+    region = cdk.Stack.of(scope).region
+    topic_region = topic.env.region
+    if cdk.Token.is_unresolved(region) or cdk.Token.is_unresolved(topic_region) or region == topic_region:
+        return
+    raise ValueError(
+        f"{owner}: alarm_topic is in {topic_region} but {scope.node.path!r} is in {region}: {sender} can "
+        f"only notify an SNS topic in its own region. Create an AlarmTopic in {region} (an SNS "
+        f"subscription can forward to a queue or function in {topic_region})"
+    )
+
+
 def notify(alarms: dict[str, cloudwatch.Alarm], topic: sns.ITopic | None) -> None:
-    """Send every alarm's ALARM and OK transitions to ``topic`` (nothing when it is ``None``)."""
+    """Send every alarm's ALARM and OK transitions to ``topic`` (nothing when it is ``None``).
+    The topic must be in the alarms' region (:func:`check_topic_region`)."""
     if topic is None:
         return
+    for alarm in alarms.values():
+        owner = type(alarm.node.scope).__name__ if alarm.node.scope is not None else "notify"
+        check_topic_region(alarm, topic, owner=owner, sender="a CloudWatch alarm")
+        break
     action = cloudwatch_actions.SnsAction(topic)
     for alarm in alarms.values():
         alarm.add_alarm_action(action)

@@ -40,7 +40,10 @@ from constructs import Construct
 from constructs_lib.firehose_processing import (
     ABOVE,
     BELOW,
+    DEFAULT_METRICS_NAMESPACE,
     FIREHOSE_SSE_WITH_KINESIS_SOURCE,
+    TRANSFORM_ARCHITECTURE,
+    TRANSFORM_RUNTIME,
     create_alarms,
     firehose_metric,
     transform_alarm_specs,
@@ -50,6 +53,9 @@ from constructs_lib.lake_access import KMS_WRITE_ACTIONS, key_statement
 from constructs_lib.monitoring import encrypted_log_group, notify
 from constructs_lib.nag import acknowledge, acknowledge_resources
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance, string_list, text
+
+OWNER = "RawZoneDelivery"
 
 
 #: Every S3 action that deletes an object, a version or their tags: the destination role is denied
@@ -99,7 +105,7 @@ class RawZoneDelivery(Construct):
         transform_memory_mib: int = 256,
         transform_timeout: cdk.Duration = cdk.Duration.minutes(2),
         transform_environment: dict[str, str] | None = None,
-        metrics_namespace: str = "AnalyticsPlatform/Ingestion",
+        metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
         metrics_service: str = "firehose-transform",
         data_prefix: str = "telemetry/",
         partition_keys: Sequence[str] = ("event_date", "event_hour"),
@@ -111,10 +117,19 @@ class RawZoneDelivery(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         alarm_topic: sns.ITopic | None = None,
+        transform_runtime: lambda_.Runtime = TRANSFORM_RUNTIME,
+        transform_architecture: lambda_.Architecture = TRANSFORM_ARCHITECTURE,
     ) -> None:
         super().__init__(scope, construct_id)
         check_data_removal_policy(removal_policy, owner="RawZoneDelivery")
         apply_data_removal_policy(self, removal_policy, what="the transform and delivery log groups")
+        text(OWNER, "data_prefix", data_prefix)
+        partition_keys = string_list(OWNER, "partition_keys", partition_keys, unique=True)
+        for prop, value in (("buffering_size", buffering_size), ("processor_buffer_size", processor_buffer_size)):
+            instance(OWNER, prop, value, cdk.Size)
+        for prop, value in (("buffering_interval", buffering_interval), ("processor_buffer_interval", processor_buffer_interval),
+                            ("max_data_freshness", max_data_freshness)):
+            instance(OWNER, prop, value, cdk.Duration)
         if not data_prefix.endswith("/") or data_prefix.startswith("/"):
             raise ValueError(f"RawZoneDelivery: data_prefix must end with '/' and not start with one; got {data_prefix!r}")
         if not partition_keys:
@@ -136,6 +151,8 @@ class RawZoneDelivery(Construct):
             metrics_service=metrics_service,
             log_retention=log_retention,
             removal_policy=removal_policy,
+            runtime=transform_runtime,
+            architecture=transform_architecture,
         )
         self.transform_log_group = transform.log_group
         self.transform = transform.function

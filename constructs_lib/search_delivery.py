@@ -83,10 +83,13 @@ from constructs import Construct
 from constructs_lib.firehose_processing import (
     ABOVE,
     BELOW,
+    DEFAULT_METRICS_NAMESPACE,
     FIREHOSE_SSE_WITH_KINESIS_SOURCE,
     MAX_PROCESSOR_BUFFER_INTERVAL_SECONDS,
     MAX_PROCESSOR_BUFFER_MIB,
     MIN_PROCESSOR_BUFFER_INTERVAL_SECONDS,
+    TRANSFORM_ARCHITECTURE,
+    TRANSFORM_RUNTIME,
     create_alarms,
     firehose_metric,
     transform_alarm_specs,
@@ -189,7 +192,7 @@ class StreamToSearchDelivery(Construct):
         transform_memory_mib: int = 256,
         transform_timeout: cdk.Duration = cdk.Duration.minutes(2),
         transform_environment: dict[str, str] | None = None,
-        metrics_namespace: str = "AnalyticsPlatform/Ingestion",
+        metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
         metrics_service: str = "search-transform",
         index_name: str = "telemetry",
         index_rotation: str = "OneDay",
@@ -203,6 +206,8 @@ class StreamToSearchDelivery(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         alarm_topic: sns.ITopic | None = None,
+        transform_runtime: lambda_.Runtime = TRANSFORM_RUNTIME,
+        transform_architecture: lambda_.Architecture = TRANSFORM_ARCHITECTURE,
     ) -> None:
         super().__init__(scope, construct_id)
         _check_settings(
@@ -229,6 +234,8 @@ class StreamToSearchDelivery(Construct):
             metrics_service=metrics_service,
             log_retention=log_retention,
             removal_policy=removal_policy,
+            runtime=transform_runtime,
+            architecture=transform_architecture,
         )
         self.transform = transform.function
         self.transform_role = transform.role

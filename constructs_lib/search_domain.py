@@ -76,6 +76,7 @@ from constructs import Construct
 from constructs_lib.encryption import rotating_key
 from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import boolean, instance, integer, text
 
 #: The newest engine version aws-cdk-lib 2.275 offers.
 DEFAULT_ENGINE_VERSION = opensearch.EngineVersion.OPENSEARCH_3_7
@@ -163,6 +164,9 @@ class SearchCapacity:
                 "SearchCapacity.data_node_instance_type must support EBS volumes (the domain uses gp3); "
                 f"got {self.data_node_instance_type!r}"
             )
+        for name in ("data_nodes", "volume_size_gib", "master_nodes"):
+            integer("SearchCapacity", name, getattr(self, name))
+        boolean("SearchCapacity", "multi_az_with_standby", self.multi_az_with_standby)
         if self.data_nodes < 1:
             raise ValueError(f"SearchCapacity.data_nodes must be at least 1; got {self.data_nodes}")
         if self.volume_size_gib < MIN_VOLUME_GIB:
@@ -228,7 +232,8 @@ class SearchDomain(Construct):
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if domain_name is not None and not _DOMAIN_NAME.match(domain_name):
+        instance("SearchDomain", "capacity", capacity, SearchCapacity)
+        if domain_name is not None and not _DOMAIN_NAME.match(text("SearchDomain", "domain_name", domain_name)):
             raise ValueError(
                 "SearchDomain: domain_name must be 3-28 lowercase letters, digits and hyphens, starting with "
                 f"a letter; got {domain_name!r}"
@@ -351,7 +356,10 @@ class SearchDomain(Construct):
 
         self.alarms = self._alarms()
         notify(self.alarms, alarm_topic)
-        apply_data_removal_policy(self, removal_policy, what="the OpenSearch domain, its key and its log groups")
+        apply_data_removal_policy(
+            self, removal_policy,
+            what="the OpenSearch domain, " + ("its key and " if key is None else "") + "its log groups",
+        )
         cdk.Validations.of(cfn_domain).acknowledge(
             cdk.Acknowledgment(id="AwsSolutions-OS3", reason=_IAM_ACCESS_POLICY_IN_VPC)
         )

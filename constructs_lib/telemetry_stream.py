@@ -21,6 +21,7 @@ from constructs import Construct
 from constructs_lib.encryption import rotating_key
 from constructs_lib.monitoring import allow_cloudwatch_logs, notify
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance, integer
 
 _ONE_MINUTE = cdk.Duration.minutes(1)
 
@@ -51,7 +52,14 @@ class TelemetryStream(Construct):
         """``shard_count=None`` makes the stream on-demand; a number makes it provisioned."""
         super().__init__(scope, construct_id)
         check_data_removal_policy(removal_policy, owner="TelemetryStream")
-        apply_data_removal_policy(self, removal_policy, what="the stream, its records and its key")
+        apply_data_removal_policy(
+            self, removal_policy,
+            what="the stream, its records" + (" and its key" if existing_key is None else " (not the existing key)"),
+        )
+        if shard_count is not None:
+            integer("TelemetryStream", "shard_count", shard_count)
+        instance("TelemetryStream", "retention", retention, cdk.Duration)
+        instance("TelemetryStream", "max_iterator_age", max_iterator_age, cdk.Duration)
         if shard_count is not None and shard_count < 1:
             raise ValueError(f"TelemetryStream: shard_count must be >= 1 (or None for on-demand); got {shard_count}")
         if existing_key is None:

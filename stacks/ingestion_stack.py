@@ -17,7 +17,7 @@ from constructs import Construct
 from constructs_lib import IotTelemetryRule, RawZoneDelivery, TelemetryStream
 from stacks.acknowledgments import acknowledge_ingestion_findings
 from stacks.log_retention import retention_days
-from stacks.transform_code import RAW_ZONE_HANDLER, powertools_layer, transform_code
+from stacks.transform_code import METRICS_NAMESPACE, RAW_ZONE_HANDLER, powertools_layer, transform_code
 
 class IngestionStack(cdk.Stack):
     """Attributes: ``stream`` (TelemetryStream), ``iot`` (IotTelemetryRule), ``delivery`` (RawZoneDelivery)."""
@@ -76,6 +76,7 @@ class IngestionStack(cdk.Stack):
             destination_key=raw_bucket_key,
             transform_code=transform_code(),
             transform_handler=RAW_ZONE_HANDLER,
+            metrics_namespace=METRICS_NAMESPACE,
             transform_layers=[powertools_layer(self, "PowertoolsLayer", powertools_layer_version)],
             transform_memory_mib=transform_memory_mib,
             transform_timeout=cdk.Duration.seconds(transform_timeout_seconds),

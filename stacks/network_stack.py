@@ -14,8 +14,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from constructs_lib import EMR_MANAGED_POLICY_TAG, DataNetwork
-from constructs_lib.data_network import MAX_AVAILABILITY_ZONES, deploy_time_availability_zones
+from constructs_lib import EMR_MANAGED_POLICY_TAG, DataNetwork, DeployTimeAvailabilityZones
 from stacks.acknowledgments import acknowledge_network_findings
 from stacks.log_retention import retention_days
 
@@ -44,21 +43,13 @@ INTERFACE_ENDPOINTS: dict[str, tuple[ec2.InterfaceVpcEndpointAwsService, str]] =
 }
 
 
-class NetworkStack(cdk.Stack):
+class NetworkStack(DeployTimeAvailabilityZones, cdk.Stack):
     """Attributes: ``network`` (DataNetwork); ``vpc`` and ``data_subnets`` for the stacks that use it.
 
     Its availability zones are chosen by CloudFormation at deploy time, never looked up at synth:
-    see :attr:`availability_zones`."""
-
-    @property
-    def availability_zones(self) -> list[str]:
-        """``Fn::GetAZs`` of the deployment region, for every environment.
-
-        CDK's default for a stack with a concrete account and region is a context lookup (an AWS
-        call at synth, or a committed ``cdk.context.json`` with one account's AZ names, which
-        differ between accounts). ``ec2.Vpc`` reads this property even when it is given its AZs,
-        so without this override setting ``account`` and ``region`` made synth need credentials."""
-        return deploy_time_availability_zones(MAX_AVAILABILITY_ZONES)
+    ``DeployTimeAvailabilityZones`` makes the stack's ``availability_zones`` ``Fn::GetAZs`` of the
+    deployment region in every environment (CDK's default with a concrete account and region is a
+    context lookup, which DataNetwork refuses)."""
 
     def __init__(
         self,

@@ -35,7 +35,7 @@ from constructs_lib import (
 )
 from stacks.acknowledgments import acknowledge_search_findings
 from stacks.log_retention import retention_days
-from stacks.transform_code import DOCUMENT_HANDLER, powertools_layer, transform_code
+from stacks.transform_code import DOCUMENT_HANDLER, METRICS_NAMESPACE, powertools_layer, transform_code
 
 #: Where documents the domain refuses land in the raw bucket (the raw zone's crawler reads
 #: ``telemetry/`` only, so they never reach the catalog).
@@ -99,6 +99,7 @@ class SearchStack(cdk.Stack):
             backup_prefix=FAILED_DOCUMENTS_PREFIX,
             transform_code=transform_code(),
             transform_handler=DOCUMENT_HANDLER,
+            metrics_namespace=METRICS_NAMESPACE,
             transform_layers=[powertools_layer(self, "PowertoolsLayer", powertools_layer_version)],
             transform_memory_mib=transform_memory_mib,
             transform_timeout=cdk.Duration.seconds(transform_timeout_seconds),

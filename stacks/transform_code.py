@@ -19,6 +19,8 @@ LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
 #: Entry points: JSON lines with partition keys for S3, one document per record for OpenSearch.
 RAW_ZONE_HANDLER = "firehose_transform.handler.lambda_handler"
 DOCUMENT_HANDLER = "firehose_transform.handler.document_handler"
+#: The CloudWatch namespace of both transforms' own metrics (RecordsFailed), which their alarms watch.
+METRICS_NAMESPACE = "AnalyticsPlatform/Ingestion"
 #: The asset is lambda_src/ (the handler imports telemetry_contract.py from there) minus what the
 #: function never runs. lambda_src/ holds only the transform and the contract (the library's
 #: functions live in constructs_lib/functions/); a function added here later should be excluded

@@ -6,12 +6,19 @@ import aws_cdk as cdk
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
+from constructs_lib import DeployTimeAvailabilityZones
+
+
+class TeamStack(DeployTimeAvailabilityZones, cdk.Stack):
+    """A stack with a concrete environment as a team declares one for DataNetwork: its availability
+    zones are chosen at deploy time, never looked up."""
+
 
 def stack() -> cdk.Stack:
     """An environment-specific stack with partition literals on (as in cdk.json), so ARNs are
     plain strings in assertions."""
     app = cdk.App(context={"@aws-cdk/core:enablePartitionLiterals": True})
-    return cdk.Stack(app, "Test", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    return TeamStack(app, "Test", env=cdk.Environment(account="111122223333", region="eu-west-1"))
 
 
 def topic(scope: cdk.Stack) -> sns.ITopic:

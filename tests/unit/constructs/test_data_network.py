@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
-from constructs_lib import DataNetwork
+from aws_cdk import aws_kms as kms
+
+from constructs_lib import DataNetwork, DeployTimeAvailabilityZones
 from tests.compliance.nag import acknowledgments
 from tests.unit.constructs.glue_helpers import logical_id, role_statements
-from tests.unit.constructs.ingestion_helpers import only, stack
+from tests.unit.constructs.ingestion_helpers import only
+
+ENV = cdk.Environment(account="111122223333", region="eu-west-1")
+
+
+class DataStack(DeployTimeAvailabilityZones, cdk.Stack):
+    """How a team declares a stack with a concrete environment that holds a DataNetwork."""
+
+
+def stack() -> cdk.Stack:
+    app = cdk.App(context={"@aws-cdk/core:enablePartitionLiterals": True})
+    return DataStack(app, "Test", env=ENV)
 
 ENDPOINTS = [ec2.InterfaceVpcEndpointAwsService.GLUE, ec2.InterfaceVpcEndpointAwsService.REDSHIFT_DATA]
 
 
-def network(**overrides) -> tuple[DataNetwork, Template]:
-    scope = stack()
+def network(scope: cdk.Stack | None = None, **overrides) -> tuple[DataNetwork, Template]:
+    scope = stack() if scope is None else scope
     props = dict(
         cidr="10.20.0.0/16",
         availability_zones=3,
@@ -190,3 +206,68 @@ def test_bad_props_are_named(overrides: dict, message: str) -> None:
     with pytest.raises(ValueError, match="DataNetwork") as caught:
         network(**overrides)
     assert message in str(caught.value)
+
+
+# --- No lookups: the stack's availability zones (issue 17) ----------------------------------------
+
+def _missing_context(app: cdk.IConstruct) -> list[str]:
+    """The context lookups synth asked for (read from manifest.json: jsii cannot hand over the manifest)."""
+    directory = app.synth().directory  # type: ignore[attr-defined]
+    manifest = json.loads((Path(directory) / "manifest.json").read_text(encoding="utf-8"))
+    return [m["key"] for m in manifest.get("missing", [])]
+
+
+def test_a_plain_stack_with_a_concrete_environment_is_refused_naming_the_cause_and_the_fix() -> None:
+    app = cdk.App()
+    plain = cdk.Stack(app, "Plain", env=ENV)
+    with pytest.raises(ValueError) as error:
+        network(plain)
+    message = str(error.value)
+    for part in ("DataNetwork 'Plain/Network'", "stack 'Plain'", "111122223333/eu-west-1", "cdk.context.json",
+                 "DeployTimeAvailabilityZones", "allow_availability_zone_lookup=True"):
+        assert part in message
+
+
+def test_the_mixin_stack_synthesises_with_no_lookup() -> None:
+    scope = stack()
+    network(scope)
+    assert _missing_context(scope.node.root) == []
+
+
+def test_an_environment_agnostic_stack_needs_no_mixin_and_gets_three_deploy_time_zones() -> None:
+    agnostic = cdk.Stack(cdk.App(), "Agnostic")
+    _, template = network(agnostic)
+    assert len(template.find_resources("AWS::EC2::Subnet")) == 3
+    assert _missing_context(agnostic.node.root) == []
+
+
+def test_the_lookup_opt_in_keeps_cdks_lookup_and_its_zone_count() -> None:
+    app = cdk.App()
+    plain = cdk.Stack(app, "Plain", env=ENV)
+    _, template = network(plain, allow_availability_zone_lookup=True, availability_zones=2)
+    assert len(template.find_resources("AWS::EC2::Subnet")) == 2
+    assert _missing_context(app) == ["availability-zones:account=111122223333:region=eu-west-1"]
+
+
+def test_removal_policy_defaults_to_retain() -> None:
+    built, template = network(removal_policy=cdk.RemovalPolicy.RETAIN)
+    props = dict(cidr="10.20.0.0/16", availability_zones=2, interface_endpoints=[],
+                 flow_log_retention=logs.RetentionDays.ONE_MONTH)
+    scope = stack()
+    default = DataNetwork(scope, "Network", **props)
+    assert default.removal_policy == cdk.RemovalPolicy.RETAIN
+    for group in Template.from_stack(scope).find_resources("AWS::Logs::LogGroup").values():
+        assert group["DeletionPolicy"] == "Retain"
+
+
+def test_an_existing_flow_log_key_is_used_and_no_key_is_created() -> None:
+    scope = stack()
+    key = kms.Key.from_key_arn(scope, "TeamKey", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    built, template = network(scope, existing_flow_log_key=key, removal_policy=cdk.RemovalPolicy.DESTROY)
+    assert built.flow_log_key is key
+    assert template.find_resources("AWS::KMS::Key") == {}
+    (group,) = template.find_resources("AWS::Logs::LogGroup").values()
+    assert group["Properties"]["KmsKeyId"] == key.key_arn
+    warnings = [str(w.entry.data) for w in Annotations.from_stack(scope).find_warning("/Test/Network", Match.any_value())]
+    (warning,) = [w for w in warnings if "removal_policy is DESTROY" in w]
+    assert "the VPC flow logs will be deleted" in warning  # not "and their key": the team's key is not

@@ -93,7 +93,7 @@ def test_transform_runs_the_newest_python_with_tracing_and_its_own_log_group(def
     assert (props["MemorySize"], props["Timeout"], props["Handler"]) == (256, 120, "index.handler")
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["LoggingConfig"]["LogGroup"] == {"Ref": scope.get_logical_id(delivery.transform_log_group.node.default_child)}
-    assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "AnalyticsPlatform/Ingestion"
+    assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "FirehoseTransform"
 
 
 def test_the_destination_role_has_what_the_firehose_guide_lists_on_the_prefixes_it_writes(default) -> None:
@@ -186,7 +186,7 @@ def test_seven_alarms_and_a_freshness_threshold_as_given() -> None:
     }
     by_metric = {a["Properties"].get("MetricName"): a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()}
     assert by_metric["DeliveryToS3.DataFreshness"]["Threshold"] == 1200
-    assert by_metric["RecordsFailed"]["Namespace"] == "AnalyticsPlatform/Ingestion"
+    assert by_metric["RecordsFailed"]["Namespace"] == "FirehoseTransform"
     assert by_metric["RecordsFailed"]["Dimensions"] == [{"Name": "service", "Value": "firehose-transform"}]
     assert by_metric["ExecuteProcessing.Success"]["ComparisonOperator"] == "LessThanThreshold"
     actions = alarm_actions(template)

@@ -28,6 +28,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 from constructs import Construct
 
@@ -331,6 +332,8 @@ def check_default(owner: str, name: str, default: Any, cell: str) -> None:
         assert match and int(match.group(1)) * _UNITS[match.group(2)] == default.to_seconds(), (
             f"{owner}.{name} defaults to {default.to_human_string()}; the README says {cell!r}"
         )
+    elif isinstance(default, lambda_.Runtime | lambda_.Architecture):
+        assert cell.startswith(f"`{default.name}`"), f"{owner}.{name} defaults to {default.name}; the README says {cell!r}"
     elif isinstance(default, cdk.Size):
         assert cell == f"{default.to_mebibytes():g} MiB", f"{owner}.{name} defaults to {default.to_mebibytes()} MiB; the README says {cell!r}"
     else:

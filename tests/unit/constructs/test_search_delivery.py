@@ -24,7 +24,7 @@ from constructs_lib.search_domain import SearchCapacity, SearchDomain
 from stacks.compliance import add_compliance_checks
 from tests.compliance.nag import PACK_RULE_ID, acknowledgments, findings
 from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, via_service
-from tests.unit.constructs.ingestion_helpers import stack, topic
+from tests.unit.constructs.ingestion_helpers import TeamStack, stack, topic
 from tests.unit.constructs.test_search_domain import network
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
@@ -185,7 +185,7 @@ def test_the_transform_is_the_shared_firehose_transform_function(default) -> Non
     assert function["TracingConfig"] == {"Mode": "Active"}
     assert function["LoggingConfig"]["LogGroup"] == ref(default.delivery.transform_log_group)
     assert function["Environment"]["Variables"] == {
-        "POWERTOOLS_SERVICE_NAME": "search-transform", "POWERTOOLS_METRICS_NAMESPACE": "AnalyticsPlatform/Ingestion",
+        "POWERTOOLS_SERVICE_NAME": "search-transform", "POWERTOOLS_METRICS_NAMESPACE": "FirehoseTransform",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
     assert function["Role"] == arn_of(default.delivery.transform_role)
@@ -332,7 +332,7 @@ EXPECTED_ALARMS = {
     "transform_failures": ("AWS/Firehose", "ExecuteProcessing.Success", "Average", "LessThanThreshold", 1),
     "transform_errors": ("AWS/Lambda", "Errors", "Sum", "GreaterThanThreshold", 0),
     "transform_throttles": ("AWS/Lambda", "Throttles", "Sum", "GreaterThanThreshold", 0),
-    "invalid_records": ("AnalyticsPlatform/Ingestion", "RecordsFailed", "Sum", "GreaterThanThreshold", 0),
+    "invalid_records": ("FirehoseTransform", "RecordsFailed", "Sum", "GreaterThanThreshold", 0),
 }
 
 
@@ -488,7 +488,7 @@ class Nag:
 
 def synth_with_packs(outdir: Path) -> Nag:
     app = cdk.App(outdir=str(outdir), context={"@aws-cdk/core:enablePartitionLiterals": True})
-    scope = cdk.Stack(app, "Test", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    scope = TeamStack(app, "Test", env=cdk.Environment(account=ACCOUNT, region=REGION))
     build_default(scope, alarm_topic=topic(scope))
     add_compliance_checks(app)
     with pytest.raises(RuntimeError, match="ValidationFailed"):

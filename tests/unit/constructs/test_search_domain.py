@@ -20,7 +20,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from constructs_lib import DATA_DESTROYED_WARNING_ID, DataNetwork
 from constructs_lib.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
 from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref
-from tests.unit.constructs.ingestion_helpers import alarm_actions, stack, topic
+from tests.unit.constructs.ingestion_helpers import TeamStack, alarm_actions, stack, topic
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 TOPIC = [f"arn:aws:sns:{REGION}:{ACCOUNT}:alarms"]
@@ -195,7 +195,7 @@ def test_one_log_resource_policy_admits_opensearch_to_exactly_those_groups(defau
 def test_the_log_policy_name_is_stable_for_a_path_and_differs_between_stacks(default, tuned) -> None:
     names = {resource_policy(b)[0]["Properties"]["PolicyName"] for b in (default, tuned)}
     assert len(names) == 1  # the same stack and construct path give the same name (stable across deploys)
-    scope = cdk.Stack(cdk.App(), "AnotherStack", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    scope = TeamStack(cdk.App(), "AnotherStack", env=cdk.Environment(account=ACCOUNT, region=REGION))
     net = network(scope)
     another = SearchDomain(scope, "Search", vpc=net.vpc, vpc_subnets=net.data_subnets, capacity=SMALL)
     policy = Template.from_stack(scope).to_json()["Resources"][logical_id(another.log_resource_policy)]

@@ -1,0 +1,272 @@
+"""Bad input to every public construct fails at synth with a clear error naming the construct and the
+prop (issue 17): a ``str`` where a list is expected (a ``str`` is a ``Sequence[str]`` to a type
+checker, and would be split into characters), a ``str`` or ``bool`` where an ``int`` is, a
+non-``bool`` where a ``bool`` is, an ARN string where a CDK object is; and props that would have no
+effect or contradict each other.
+
+Each case starts from a builder that builds the construct with valid props (checked by
+``test_the_valid_props_build``) and overrides one prop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+
+from constructs_lib import (
+    AlarmTopic,
+    AthenaWorkgroup,
+    DataCatalogEncryption,
+    DataNetwork,
+    EtlWorkflow,
+    GlueSecurity,
+    LakeCrawler,
+    LakeEtlJob,
+    NamedQuery,
+    RawZoneDelivery,
+    SearchCapacity,
+    SearchDomain,
+    StreamToSearchDelivery,
+    TelemetryStream,
+)
+from tests.unit.constructs.ingestion_helpers import stack
+
+KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+CODE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
+
+
+def _key(scope: cdk.Stack) -> kms.IKey:
+    found = scope.node.try_find_child("ImportedKey")
+    return found if found is not None else kms.Key.from_key_arn(scope, "ImportedKey", KEY_ARN)
+
+
+def _bucket(scope: cdk.Stack) -> s3.IBucket:
+    found = scope.node.try_find_child("Lake")
+    return found if found is not None else s3.Bucket.from_bucket_name(scope, "Lake", "team-lake")
+
+
+def _stream(scope: cdk.Stack) -> kinesis.IStream:
+    return kinesis.Stream.from_stream_arn(scope, "Stream", "arn:aws:kinesis:eu-west-1:111122223333:stream/telemetry")
+
+
+def _security(scope: cdk.Stack) -> GlueSecurity:
+    return GlueSecurity(scope, "Security", configuration_name="team-security", data_key=_key(scope))
+
+
+def _vpc(scope: cdk.Stack) -> ec2.IVpc:
+    return ec2.Vpc.from_vpc_attributes(
+        scope, "Vpc", vpc_id="vpc-1", availability_zones=["eu-west-1a", "eu-west-1b"],
+        isolated_subnet_ids=["subnet-1", "subnet-2"], vpc_cidr_block="10.20.0.0/16",
+    )
+
+
+SMALL = dict(data_node_instance_type="r7g.large.search", data_nodes=2, volume_size_gib=20)
+
+#: construct -> (builder(scope, **props), its valid props). Builders add what needs a scope.
+Builder = Callable[..., Any]
+BUILDERS: dict[str, tuple[Builder, dict[str, Any]]] = {
+    "AlarmTopic": (lambda scope, **p: AlarmTopic(scope, "Subject", **p), {"email_subscribers": ["oncall@acme.example"]}),
+    "TelemetryStream": (lambda scope, **p: TelemetryStream(scope, "Subject", **p), {"shard_count": 2}),
+    "DataCatalogEncryption": (lambda scope, **p: DataCatalogEncryption(scope, "Subject", **p), {}),
+    "GlueSecurity": (
+        lambda scope, **p: GlueSecurity(scope, "Subject", data_key=_key(scope), **p),
+        {"configuration_name": "team-security"},
+    ),
+    "RawZoneDelivery": (
+        lambda scope, **p: RawZoneDelivery(
+            scope, "Subject", source_stream=_stream(scope), destination_bucket=_bucket(scope), destination_key=_key(scope),
+            transform_code=CODE, log_key=_key(scope), **p,
+        ),
+        {"transform_handler": "index.handler", "partition_keys": ["event_date"], "transform_memory_mib": 256},
+    ),
+    "LakeCrawler": (
+        lambda scope, **p: LakeCrawler(
+            scope, "Subject", bucket=_bucket(scope), bucket_key=_key(scope), security=_security(scope), **p
+        ),
+        {"crawler_name": "team-crawler", "database_name": "team_db", "prefix": "curated/"},
+    ),
+    "LakeEtlJob": (
+        lambda scope, **p: LakeEtlJob(
+            scope, "Subject", job_name="team-job", script=glue.Code.from_bucket(_bucket(scope), "job.py"),
+            source_bucket=_bucket(scope), source_prefix="raw/", target_bucket=_bucket(scope), data_key=_key(scope),
+            security=_security(scope), **p,
+        ),
+        {"target_prefixes": ["curated/"], "number_of_workers": 2, "max_retries": 0},
+    ),
+    "AthenaWorkgroup": (
+        lambda scope, **p: AthenaWorkgroup(
+            scope, "Subject", workgroup_name="team-adhoc", results_bucket=_bucket(scope), results_prefix="results/",
+            results_key=_key(scope), **p,
+        ),
+        {"bytes_scanned_cutoff_per_query": 10_000_000, "named_queries": [NamedQuery("daily", "Daily count", "team_db", "SELECT 1")]},
+    ),
+    "EtlWorkflow": (
+        lambda scope, **p: EtlWorkflow(
+            scope, "Subject", workflow_name="team-workflow", schedule=glue.TriggerSchedule.expression("cron(0 3 * * ? *)"),
+            alarm_topic=None, **p,
+        ),
+        {"steps": "job"},  # replaced by the builder test with a real job (see _workflow_steps)
+    ),
+    "DataNetwork": (
+        lambda scope, **p: DataNetwork(
+            scope, "Subject", cidr="10.20.0.0/16", flow_log_retention=logs.RetentionDays.ONE_MONTH, **p
+        ),
+        {"availability_zones": 2, "nat_gateways": 0, "interface_endpoints": [ec2.InterfaceVpcEndpointAwsService.STS],
+         "allow_availability_zone_lookup": False},
+    ),
+    "SearchDomain": (
+        lambda scope, **p: SearchDomain(
+            scope, "Subject", vpc=_vpc(scope), vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED), **p
+        ),
+        {"capacity": SearchCapacity(**SMALL)},
+    ),
+    "StreamToSearchDelivery": (
+        lambda scope, **p: StreamToSearchDelivery(
+            scope, "Subject", source_stream=_stream(scope),
+            domain=__import__("aws_cdk.aws_opensearchservice", fromlist=["Domain"]).Domain.from_domain_endpoint(
+                scope, "Domain", "https://search-team-abc.eu-west-1.es.amazonaws.com"),
+            domain_connections=ec2.SecurityGroup.from_security_group_id(scope, "DomainSg", "sg-1"),
+            vpc=_vpc(scope), vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            backup_bucket=_bucket(scope), backup_key=_key(scope), transform_code=CODE, transform_handler="index.handler",
+            log_key=_key(scope), **p,
+        ),
+        {"transform_memory_mib": 256, "transform_layers": []},
+    ),
+}
+
+
+def build(name: str, **overrides: Any) -> Any:
+    builder, props = BUILDERS[name]
+    scope = stack()
+    props = {**props, **overrides}
+    if name == "EtlWorkflow" and props.get("steps") == "job":
+        job = LakeEtlJob(
+            scope, "Job", job_name="team-job", script=glue.Code.from_bucket(_bucket(scope), "job.py"),
+            source_bucket=_bucket(scope), source_prefix="raw/", target_bucket=_bucket(scope),
+            target_prefixes=["curated/"], data_key=_key(scope), security=_security(scope),
+        )
+        props["steps"] = [job.job]
+    return builder(scope, **props)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_the_valid_props_build(name: str) -> None:
+    build(name)
+
+
+#: (construct, prop, bad value, error type, what the message must contain besides the construct and prop)
+CASES: list[tuple[str, str, Any, type[Exception], str]] = [
+    # a str where a list is expected
+    ("AlarmTopic", "email_subscribers", "oncall@acme.example", TypeError, "not a single string"),
+    ("RawZoneDelivery", "partition_keys", "event_date", TypeError, "not a single string"),
+    ("LakeEtlJob", "target_prefixes", "curated/", TypeError, "not a single string"),
+    ("DataNetwork", "interface_endpoints", "sts", TypeError, "must be a list"),
+    ("AthenaWorkgroup", "named_queries", NamedQuery("daily", "Daily count", "team_db", "SELECT 1"), TypeError, "must be a list"),
+    ("EtlWorkflow", "steps", "team-job", TypeError, "must be a list"),
+    ("RawZoneDelivery", "transform_layers", "arn:aws:lambda:eu-west-1:111122223333:layer:x:1", TypeError, "must be a list"),
+    ("StreamToSearchDelivery", "transform_layers", "arn:aws:lambda:eu-west-1:111122223333:layer:x:1", TypeError, "must be a list"),
+    # a list of the wrong things
+    ("AlarmTopic", "email_subscribers", ["oncall@acme.example", 7], TypeError, "non-empty strings"),
+    ("AlarmTopic", "email_subscribers", ["a@acme.example", "a@acme.example"], ValueError, "more than once"),
+    ("RawZoneDelivery", "partition_keys", [], ValueError, "at least one key"),
+    ("AthenaWorkgroup", "named_queries", ["SELECT 1"], TypeError, "NamedQuery"),
+    ("EtlWorkflow", "steps", ["team-job"], TypeError, "must hold"),
+    # a str (or bool) where an int is expected
+    ("TelemetryStream", "shard_count", "2", TypeError, "must be an int"),
+    ("TelemetryStream", "shard_count", True, TypeError, "must be an int"),
+    ("DataNetwork", "availability_zones", "2", TypeError, "must be an int"),
+    ("DataNetwork", "nat_gateways", 1.0, TypeError, "must be an int"),
+    ("LakeEtlJob", "number_of_workers", "2", TypeError, "must be an int"),
+    ("LakeEtlJob", "max_retries", 11, ValueError, "at most 10"),
+    ("AthenaWorkgroup", "bytes_scanned_cutoff_per_query", "10000000", TypeError, "must be an int"),
+    ("RawZoneDelivery", "transform_memory_mib", "256", TypeError, "must be an int"),
+    ("RawZoneDelivery", "transform_memory_mib", 64, ValueError, "at least 128"),
+    ("StreamToSearchDelivery", "transform_memory_mib", "256", TypeError, "must be an int"),
+    # a non-bool where a bool is expected
+    ("DataNetwork", "allow_availability_zone_lookup", "false", TypeError, "True or False"),
+    # a str where a CDK object is expected
+    ("GlueSecurity", "existing_key", KEY_ARN, TypeError, "must be a IKey"),
+    ("DataNetwork", "existing_flow_log_key", KEY_ARN, TypeError, "must be a IKey"),
+    ("AlarmTopic", "existing_key", KEY_ARN, TypeError, "must be a IKey"),
+    ("SearchDomain", "capacity", "r7g.large.search", TypeError, "must be a SearchCapacity"),
+    ("TelemetryStream", "retention", 24, TypeError, "must be a Duration"),
+    ("RawZoneDelivery", "buffering_size", 64, TypeError, "must be a Size"),
+    ("RawZoneDelivery", "transform_runtime", "python3.12", TypeError, "must be a Runtime"),
+    ("RawZoneDelivery", "transform_architecture", "arm64", TypeError, "must be a Architecture"),
+    ("RawZoneDelivery", "transform_runtime", lambda_.Runtime.NODEJS_22_X, ValueError, "Python runtime"),
+    ("RawZoneDelivery", "metrics_namespace", "AWS/Firehose", ValueError, "reserved"),
+    ("StreamToSearchDelivery", "transform_environment", {"LEVEL": 1}, TypeError, "map strings to strings"),
+    ("LakeEtlJob", "arguments", {"--flag": True}, TypeError, "map strings to strings"),
+    ("LakeCrawler", "crawler_name", "", ValueError, "must not be empty"),
+    ("LakeCrawler", "database_name", None, TypeError, "must be a string"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "prop", "value", "error", "says"), CASES, ids=[f"{c[0]}.{c[1]}={c[2]!r}"[:80] for c in CASES]
+)
+def test_bad_input_names_the_construct_and_the_prop(name: str, prop: str, value: Any, error: type[Exception], says: str) -> None:
+    with pytest.raises(error) as raised:
+        build(name, **{prop: value})
+    message = str(raised.value)
+    assert message.startswith(f"{name}:"), message
+    assert prop in message and says in message, message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("data_nodes", "2"), ("volume_size_gib", "20"), ("master_nodes", None), ("multi_az_with_standby", "no")]
+)
+def test_search_capacity_names_its_field(field: str, value: Any) -> None:
+    with pytest.raises(TypeError, match=f"SearchCapacity: {field} must be"):
+        SearchCapacity(**{**SMALL, field: value})
+
+
+# --- props that would have no effect, impossible combinations --------------------------------------
+
+def test_an_existing_topic_with_destroy_and_nothing_created_is_refused() -> None:
+    scope = stack()
+    topic = sns.Topic.from_topic_arn(scope, "Team", "arn:aws:sns:eu-west-1:111122223333:team-alarms")
+    with pytest.raises(ValueError, match="AlarmTopic: removal_policy=DESTROY has no effect with existing_topic"):
+        AlarmTopic(scope, "Subject", existing_topic=topic, removal_policy=cdk.RemovalPolicy.DESTROY)
+
+
+def test_an_existing_catalog_key_with_destroy_is_refused() -> None:
+    scope = stack()
+    with pytest.raises(ValueError, match="DataCatalogEncryption: key_removal_policy=DESTROY has no effect with existing_key"):
+        DataCatalogEncryption(scope, "Subject", existing_key=_key(scope), key_removal_policy=cdk.RemovalPolicy.DESTROY)
+
+
+def test_an_alarm_topic_in_another_region_is_refused_naming_both_regions() -> None:
+    app = cdk.App()
+    home = cdk.Stack(app, "Alarms", env=cdk.Environment(account="111122223333", region="us-east-1"))
+    alarms = AlarmTopic(home, "Alarms")
+    data = cdk.Stack(app, "Data", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    with pytest.raises(ValueError) as raised:
+        TelemetryStream(data, "Stream", alarm_topic=alarms.topic)
+    message = str(raised.value)
+    assert "alarm_topic is in us-east-1" in message and "is in eu-west-1" in message and "TelemetryStream" in message
+
+
+def test_an_imported_topic_arn_of_another_region_is_refused_too() -> None:
+    scope = stack()
+    topic = sns.Topic.from_topic_arn(scope, "Far", "arn:aws:sns:us-west-2:111122223333:alarms")
+    with pytest.raises(ValueError, match="alarm_topic is in us-west-2 .* eu-west-1"):
+        TelemetryStream(scope, "Stream", alarm_topic=topic)
+
+
+def test_a_topic_of_the_same_region_in_another_stack_is_fine() -> None:
+    app = cdk.App()
+    env = cdk.Environment(account="111122223333", region="eu-west-1")
+    alarms = AlarmTopic(cdk.Stack(app, "Alarms", env=env), "Alarms")
+    TelemetryStream(cdk.Stack(app, "Data", env=env), "Stream", alarm_topic=alarms.topic)
