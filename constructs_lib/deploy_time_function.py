@@ -108,11 +108,14 @@ _NETWORK_INTERFACES_REASON = (
 
 
 def _inline_policy_reason(policy_scope: str) -> str:
+    # IAM User Guide, "Managed policies and inline policies"
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html).
     return (
-        "The function role's permissions are the one policy CDK generates from this construct's explicit "
+        "The function role's permissions are the one inline policy CDK generates from this construct's explicit "
         f"statements, attached to this role only and scoped to the {policy_scope}, key, queue and log group "
-        "it needs. A customer-managed policy would be a separately attachable object that could be reused "
-        "on other principals, which widens rather than narrows access."
+        "it needs. The IAM User Guide (Managed policies and inline policies) names inline policies for a strict "
+        "one-to-one relationship between a policy and the identity it applies to, so the permissions cannot be "
+        "attached to another identity by mistake; versions and rollback come from the template."
     )
 
 

@@ -60,11 +60,16 @@ INLINE_POLICY_RULES = (
     "NIST.800.53.R5-IAMNoInlinePolicy",
     "PCI.DSS.321-IAMNoInlinePolicy",
 )
+#: IAM User Guide, "Managed policies and inline policies"
+#: (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html): AWS
+#: recommends managed policies in general, and inline policies where a policy must stay in a strict
+#: one-to-one relationship with one identity. These policies are that case.
 INLINE_GRANT_POLICIES = (
-    "This role's permissions are the policy CDK generates from explicit grants (one AWS::IAM::Policy "
-    "attached to this role only, each statement scoped to the stream, bucket, key or log group the "
-    "role needs). A customer-managed policy would be a separately attachable object that could be "
-    "reused on other principals, which widens rather than narrows access."
+    "This role's permissions are the inline policy CDK generates from explicit grants (one AWS::IAM::Policy "
+    "attached to this role only, each statement scoped to the stream, bucket, key or log group the role "
+    "needs). The IAM User Guide (Managed policies and inline policies) names inline policies for a strict "
+    "one-to-one relationship between a policy and the identity it applies to, so the permissions cannot be "
+    "attached to another identity by mistake; versions and rollback come from the template."
 )
 FIREHOSE_L2_UNUSED_MAPPING = (
     "aws-cdk-lib's DeliveryStream construct always adds a region-to-CIDR mapping used only by "

@@ -132,7 +132,8 @@ def test_failed_records_are_in_firehose_processing_failed_format(pipeline):
     assert documents, "no record failed: the fleet's defects did not reach the error prefix"
     fields = {"attemptsMade", "arrivalTimestamp", "errorCode", "errorMessage", "attemptEndingTimestamp", "rawData", "lambdaArn"}
     assert all(fields <= d.keys() for d in documents)
-    assert {d["object_key"].split("/")[2] for d in documents} == {"processing-failed"}
+    static = pipeline.config.error_prefix.split("!{", 1)[0]  # errors/telemetry/ in the dev template
+    assert {d["object_key"][len(static):].split("/", 1)[0] for d in documents} == {"processing-failed"}
 
 
 def test_every_redelivery_is_quarantined_as_a_duplicate_with_its_line(pipeline, quarantine):

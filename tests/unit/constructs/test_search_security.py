@@ -222,6 +222,8 @@ def test_inherent_findings_are_acknowledged_on_the_construct_with_reviewable_rea
     assert all(len(reason) >= 100 for reason in found.values())
     assert "sts:AssumeRole, names the domain's master role alone" in found[("/Role", "AwsSolutions-IAM5[Resource::*]")]
     assert "scoped to the master role, key, queue and log group" in found[("/Role", "HIPAA.Security-IAMNoInlinePolicy")]
+    # The documented case for an inline policy, not the claim that a managed one widens access.
+    assert "IAM User Guide (Managed policies and inline policies)" in found[("/Role", "HIPAA.Security-IAMNoInlinePolicy")]
 
 
 # --- SearchRole -------------------------------------------------------------------------------
