@@ -40,7 +40,7 @@ Why validation looks the way it does (Spark SQL expressions only, no Python UDFs
   line's text before anything is parsed from it.
 * ``metrics`` is parsed as ``map<string,double>``, which rounds an integer beyond 2^53 without a
   word; the integer literals of the metrics object's text are compared with their doubles in
-  exact decimal arithmetic (only for literals of 16 or more digits, i.e. almost never).
+  exact decimal arithmetic (only on lines with a value of 2^53 or more, i.e. almost never).
 """
 
 from __future__ import annotations
@@ -195,8 +195,9 @@ _SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F]"
 _ESCAPE_UNIT = (
     r"(?s)\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|(u[dD][89a-fA-F][0-9a-fA-F]{2})|.)"
 )
-# An integer literal of 16+ digits in the metrics object's compact text: only those can exceed 2^53.
-_LONG_INTEGER_VALUE = r":-?[0-9]{16}"
+#: Below this magnitude every double is an integer's exact value: a metric whose double is
+#: smaller came from a literal that is exact (or from a decimal literal, a double by nature).
+_TWO_53 = float(2**53)
 _TWO_63 = float(2**63)
 _TWO_126 = float(2**126)
 
@@ -382,9 +383,10 @@ def _quarantine_rules() -> list[tuple[str, Column]]:
         ),
         (
             INEXACT_METRIC,
-            # The metrics' own texts, parsed again only for the rare line with a long integer.
+            # The metrics' own texts, parsed again only for the rare line with a value of 2^53 or
+            # more (an integer literal beyond 2^53 is at least 2^53 as a double).
             F.when(
-                _rendering("metrics").rlike(_LONG_INTEGER_VALUE),
+                F.exists(F.map_values(metrics), lambda value: F.abs(value) >= F.lit(_TWO_53)),
                 F.exists(
                     F.map_values(F.from_json(_rendering("metrics"), "map<string,string>", _JSON_OPTIONS)),
                     _inexact_integer,

@@ -31,7 +31,37 @@ def test_fields_are_the_normalised_ones() -> None:
 
 
 def test_the_timestamp_pattern_matches_what_the_contract_writes() -> None:
+    """Both canonical widths: milliseconds, and microseconds when the sub-millisecond part is
+    not zero (issue 16)."""
+    import datetime as dt
     import re
 
-    written = contract.format_timestamp(contract.EARLIEST_EVENT_TIME)
-    assert re.fullmatch(job.TIMESTAMP_PATTERN, written)
+    for microsecond in (0, 125_000, 125_500, 1, 999_999):
+        written = contract.format_timestamp(contract.EARLIEST_EVENT_TIME.replace(microsecond=microsecond))
+        assert re.fullmatch(job.TIMESTAMP_PATTERN, written), written
+        assert contract.parse_timestamp(written, "t") == contract.EARLIEST_EVENT_TIME + dt.timedelta(microseconds=microsecond)
+
+
+#: Integers around the edges of what a double holds exactly (issue 16).
+INTEGERS = [
+    2**53, 2**53 + 1, 2**53 + 2, 9007199255316501, 2**60, 2**60 + 1, 2**63 - 1, 2**63, -(2**63), 2**63 + 2048,
+    2**64 - 2048, 2**64 - 1, 10**20, 10**20 + 1, 2**100, 2**100 + 2**48, 2**125, 2**125 + 2**72, -(2**53) - 1,
+]
+
+
+def test_the_job_and_the_contract_agree_on_which_integers_are_exact(spark) -> None:
+    """The job's exact-decimal check gives the contract's answer for every integer below 2^126."""
+    from tests.glue.readings import line, normalised
+
+    good = normalised()
+    lines = {number: line({**good, "metrics": {"n": number}}) for number in INTEGERS}
+    frame = spark.createDataFrame([(text, "t") for text in lines.values()], "raw_line string, source_file string")
+    reasons = {row["raw_line"]: row["reason"] for row in job.validate(frame).collect()}
+    for number, text in lines.items():
+        try:
+            contract.parse_reading({key: good[key] for key in contract.REQUIRED_FIELDS} | {"metrics": {"n": number}})
+            accepted = True
+        except contract.ContractError:
+            accepted = False
+        assert accepted is (float(number) == number), number
+        assert reasons[text] == (None if accepted else job.INEXACT_METRIC), number
