@@ -99,7 +99,7 @@ class AthenaWorkgroup(Construct):
         self._results_prefix = results_prefix
         self._results_key = results_key
         self.output_location = f"s3://{results_bucket.bucket_name}/{results_prefix}"
-        self.workgroup = athena.CfnWorkGroup(
+        self.workgroup: athena.CfnWorkGroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",
             name=workgroup_name,

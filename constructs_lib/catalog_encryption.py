@@ -49,7 +49,7 @@ class DataCatalogEncryption(Construct):
             )
         else:
             self.key = existing_key
-        self.settings = glue.CfnDataCatalogEncryptionSettings(
+        self.settings: glue.CfnDataCatalogEncryptionSettings = glue.CfnDataCatalogEncryptionSettings(
             self,
             "Settings",
             catalog_id=cdk.Stack.of(self).account,

@@ -114,8 +114,8 @@ class DataLakeStorage(Construct):
         # Grant S3 log delivery through the log bucket's policy, not an ACL (ACLs are disabled
         # by BucketOwnerEnforced), whatever feature flags the consuming app has set.
         self.node.set_context(_LOG_DELIVERY_BY_POLICY_FLAG, True)
-        self.removal_policy = check_data_removal_policy(removal_policy, owner="DataLakeStorage")
-        self.lifecycle = LakeLifecyclePolicy() if lifecycle is None else lifecycle
+        self.removal_policy: cdk.RemovalPolicy = check_data_removal_policy(removal_policy, owner="DataLakeStorage")
+        self.lifecycle: LakeLifecyclePolicy = LakeLifecyclePolicy() if lifecycle is None else lifecycle
         self._destroy = removal_policy == cdk.RemovalPolicy.DESTROY
 
         all_data_buckets_given = None not in (

@@ -98,12 +98,12 @@ class DataNetwork(Construct):
         if existing_flow_log_key is not None:
             instance("DataNetwork", "existing_flow_log_key", existing_flow_log_key, kms.IKey)
         lookup = boolean("DataNetwork", "allow_availability_zone_lookup", allow_availability_zone_lookup)
-        self.removal_policy = check_data_removal_policy(removal_policy, owner="DataNetwork")
+        self.removal_policy: cdk.RemovalPolicy = check_data_removal_policy(removal_policy, owner="DataNetwork")
         self._existing_flow_log_key = existing_flow_log_key
         if not lookup:
             _refuse_availability_zone_lookup(self)
 
-        self.vpc = ec2.Vpc(
+        self.vpc: ec2.Vpc = ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
@@ -116,15 +116,15 @@ class DataNetwork(Construct):
             availability_zones=None if lookup else deploy_time_availability_zones(availability_zones),
             max_azs=availability_zones if lookup else None,
         )
-        self.data_subnets = ec2.SubnetSelection(subnet_group_name=DATA_SUBNET_GROUP)
+        self.data_subnets: ec2.SubnetSelection = ec2.SubnetSelection(subnet_group_name=DATA_SUBNET_GROUP)
         for key, value in sorted((data_subnet_tags or {}).items()):
             for subnet in self.vpc.select_subnets(subnet_group_name=DATA_SUBNET_GROUP).subnets:
                 cdk.Tags.of(subnet).add(key, value)
 
-        self.s3_endpoint = self.vpc.add_gateway_endpoint(
+        self.s3_endpoint: ec2.GatewayVpcEndpoint = self.vpc.add_gateway_endpoint(
             "S3Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3
         )
-        self.endpoint_security_group = ec2.SecurityGroup(
+        self.endpoint_security_group: ec2.SecurityGroup = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",
             vpc=self.vpc,
@@ -135,8 +135,11 @@ class DataNetwork(Construct):
             # The literal range, not the VPC's Fn::GetAtt: reviewers and rule checkers read it as is.
             ec2.Peer.ipv4(str(network)), ec2.Port.tcp(HTTPS), "HTTPS from the VPC"
         )
-        self.interface_endpoints = self._interface_endpoints(interface_endpoints)
-        self.flow_log_key, self.flow_log_group, self.flow_log = self._flow_log(flow_log_retention)
+        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = self._interface_endpoints(interface_endpoints)
+        flow_log = self._flow_log(flow_log_retention)
+        self.flow_log_key: kms.IKey = flow_log[0]
+        self.flow_log_group: logs.LogGroup = flow_log[1]
+        self.flow_log: ec2.CfnFlowLog = flow_log[2]
         apply_data_removal_policy(
             self,
             self.removal_policy,
@@ -175,7 +178,7 @@ class DataNetwork(Construct):
         log_group = encrypted_log_group(
             self, "FlowLogGroup", key=key, retention=retention, removal_policy=self.removal_policy
         )
-        self.flow_log_role = role = iam.Role(
+        self.flow_log_role: iam.Role = iam.Role(
             self,
             "FlowLogRole",
             assumed_by=iam.ServicePrincipal(
@@ -184,6 +187,7 @@ class DataNetwork(Construct):
             ),
             description="Lets VPC Flow Logs write to the flow log group",
         )
+        role = self.flow_log_role
         # The L1, not ec2.FlowLog: the L2 acknowledges CloudFormation-Validate F3002 and F3003 (error
         # level) on itself whatever its destination. Those rules concern DestinationOptions, which the L2
         # renders in camelCase for S3 destinations only; a CloudWatch Logs flow log has none, so the

@@ -77,7 +77,7 @@ class EtlWorkflow(Construct):
         if not steps:
             raise ValueError("EtlWorkflow: steps must name at least one crawler or job")
         self._removal_policy = removal_policy
-        self.workflow = glue.Workflow(
+        self.workflow: glue.Workflow = glue.Workflow(
             self, "Workflow", workflow_name=workflow_name, description=description, max_concurrent_runs=1
         )
         self.triggers = [

@@ -41,8 +41,8 @@ from constructs_lib.nag import LAMBDA_IN_VPC_RULES, acknowledge
 from constructs_lib.validation import instance, instance_list, integer, string_map, text
 
 #: The newest Python runtime aws-cdk-lib offers: the default.
-TRANSFORM_RUNTIME = lambda_.Runtime.PYTHON_3_14
-TRANSFORM_ARCHITECTURE = lambda_.Architecture.X86_64
+TRANSFORM_RUNTIME: lambda_.Runtime = lambda_.Runtime.PYTHON_3_14
+TRANSFORM_ARCHITECTURE: lambda_.Architecture = lambda_.Architecture.X86_64
 #: The CloudWatch namespace of the transform's own metrics (``RecordsFailed``) unless the caller names one.
 DEFAULT_METRICS_NAMESPACE = "FirehoseTransform"
 #: Lambda's memory range in MiB.
@@ -92,8 +92,8 @@ _NO_RESERVED_CONCURRENCY = (
     "until replayed. Throttles in the shared pool are alarmed (transform_throttles)."
 )
 
-ABOVE = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
-BELOW = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+ABOVE: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+BELOW: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
 
 
 @dataclass(frozen=True)

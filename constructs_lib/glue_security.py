@@ -65,7 +65,7 @@ class GlueSecurity(Construct):
             instance("GlueSecurity", "existing_key", existing_key, kms.IKey)
             # DESTROY still reaches the configuration (which holds no data): no data-destroyed warning.
             self.key = existing_key
-        self.configuration = glue.SecurityConfiguration(
+        self.configuration: glue.SecurityConfiguration = glue.SecurityConfiguration(
             self,
             "Configuration",
             security_configuration_name=configuration_name,

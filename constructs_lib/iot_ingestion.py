@@ -71,7 +71,7 @@ class IotTelemetryRule(Construct):
                 f"no wildcards); got {topic_prefix!r}"
             )
         self.topic_prefix = topic_prefix
-        self.role = iam.Role(
+        self.role: iam.Role = iam.Role(
             self, "Role", assumed_by=iam.ServicePrincipal("iot.amazonaws.com"),
             description="IoT topic rule: put telemetry on the stream, log failed deliveries",
         )
@@ -82,7 +82,7 @@ class IotTelemetryRule(Construct):
         self.error_log_group = encrypted_log_group(
             self, "ErrorLogGroup", key=log_key, retention=log_retention, removal_policy=removal_policy
         )
-        self.rule = iot.TopicRule(
+        self.rule: iot.TopicRule = iot.TopicRule(
             self,
             "Rule",
             description=f"Telemetry from {topic_prefix}/+/telemetry to the Kinesis stream",

@@ -112,7 +112,7 @@ class LakeCrawler(Construct):
         self.table_name = (catalog_table_name if catalog_table_name is not None else prefix.rstrip("/").split("/")[-1]).lower()
         stack = cdk.Stack.of(self)
 
-        self.role = iam.Role(
+        self.role: iam.Role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
@@ -151,7 +151,7 @@ class LakeCrawler(Construct):
         if grouping is not None:
             configuration["Grouping"] = grouping
 
-        self.crawler = glue.CfnCrawler(
+        self.crawler: glue.CfnCrawler = glue.CfnCrawler(
             self,
             "Crawler",
             name=crawler_name,

@@ -93,7 +93,7 @@ class LakeEtlJob(Construct):
         if number_of_workers < 2:
             raise ValueError(f"LakeEtlJob: Glue Spark jobs need at least 2 workers; got {number_of_workers}")
 
-        self.role = iam.Role(
+        self.role: iam.Role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
@@ -136,7 +136,7 @@ class LakeEtlJob(Construct):
             iam.PolicyStatement(sid="LocateTheScriptBucket", actions=["s3:GetBucketLocation"], resources=[script_bucket])
         )
 
-        self.job = glue.PySparkEtlJob(
+        self.job: glue.PySparkEtlJob = glue.PySparkEtlJob(
             self,
             "Job",
             job_name=job_name,

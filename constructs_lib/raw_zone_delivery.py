@@ -154,25 +154,25 @@ class RawZoneDelivery(Construct):
             runtime=transform_runtime,
             architecture=transform_architecture,
         )
-        self.transform_log_group = transform.log_group
-        self.transform = transform.function
-        self.transform_role = transform.role
+        self.transform_log_group: logs.LogGroup = transform.log_group
+        self.transform: lambda_.Function = transform.function
+        self.transform_role: iam.Role = transform.role
 
         # The role's policy is written here, statement by statement (see _FIREHOSE_PREFIXES): the L2
         # gets the role without policy updates, so its grants (CDK's read/write grant on the whole
         # bucket, with deletion, retention, legal hold and kms:ReEncrypt*) are not added.
-        self.destination_role = iam.Role(
+        self.destination_role: iam.Role = iam.Role(
             self, "DestinationRole", assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"),
             description="Firehose: invoke the transform, write to the destination bucket, never delete",
         )
-        self.delivery_log_group = encrypted_log_group(
+        self.delivery_log_group: logs.LogGroup = encrypted_log_group(
             self, "DeliveryLogGroup", key=log_key, retention=log_retention, removal_policy=removal_policy
         )
         written_prefixes = [data_prefix, f"errors/{data_prefix}", f"backup/{data_prefix}", f"backup-errors/{data_prefix}"]
         self._grant_destination(destination_bucket, destination_key, written_prefixes)
         logging = firehose.EnableLogging(self.delivery_log_group)
         timestamp_folders = "!{timestamp:yyyy/MM/dd/HH}/"
-        self.delivery_stream = firehose.DeliveryStream(
+        self.delivery_stream: firehose.DeliveryStream = firehose.DeliveryStream(
             self,
             "DeliveryStream",
             source=firehose.KinesisStreamSource(source_stream),

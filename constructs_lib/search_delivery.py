@@ -215,7 +215,7 @@ class StreamToSearchDelivery(Construct):
             buffering_size=buffering_size, buffering_interval=buffering_interval,
             processor_buffer_size=processor_buffer_size, processor_buffer_interval=processor_buffer_interval,
         )
-        self.backup_prefix = check_prefix(backup_prefix, owner=OWNER)
+        self.backup_prefix: str = check_prefix(backup_prefix, owner=OWNER)
         check_data_removal_policy(removal_policy, owner=OWNER)
         self.index_name = index_name
         stack = cdk.Stack.of(self)
@@ -237,11 +237,11 @@ class StreamToSearchDelivery(Construct):
             runtime=transform_runtime,
             architecture=transform_architecture,
         )
-        self.transform = transform.function
-        self.transform_role = transform.role
-        self.transform_log_group = transform.log_group
+        self.transform: lambda_.Function = transform.function
+        self.transform_role: iam.Role = transform.role
+        self.transform_log_group: logs.LogGroup = transform.log_group
 
-        self.security_group = ec2.SecurityGroup(
+        self.security_group: ec2.SecurityGroup = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
             description="Firehose ENIs: HTTPS to the OpenSearch domain only",
         )
@@ -250,7 +250,7 @@ class StreamToSearchDelivery(Construct):
         )
         subnet_ids = [subnet.subnet_id for subnet in selected_subnets(vpc, vpc_subnets)]
 
-        self.delivery_log_group = encrypted_log_group(
+        self.delivery_log_group: logs.LogGroup = encrypted_log_group(
             self, "DeliveryLogGroup", key=log_key, retention=log_retention, removal_policy=removal_policy
         )
         self.destination_log_stream = logs.LogStream(
@@ -262,7 +262,7 @@ class StreamToSearchDelivery(Construct):
             log_stream_name=BACKUP_LOG_STREAM, removal_policy=removal_policy,
         )
 
-        self.role = iam.Role(
+        self.role: iam.Role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal(
@@ -298,7 +298,7 @@ class StreamToSearchDelivery(Construct):
             "BufferSizeInMBs": str(int(processor_buffer_size.to_mebibytes())),
             "BufferIntervalInSeconds": str(int(processor_buffer_interval.to_seconds())),
         }
-        self.delivery_stream = firehose.CfnDeliveryStream(
+        self.delivery_stream: firehose.CfnDeliveryStream = firehose.CfnDeliveryStream(
             self,
             "DeliveryStream",
             delivery_stream_type="KinesisStreamAsSource",

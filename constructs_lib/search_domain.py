@@ -79,7 +79,7 @@ from constructs_lib.removal import apply_data_removal_policy, check_data_removal
 from constructs_lib.validation import boolean, instance, integer, text
 
 #: The newest engine version aws-cdk-lib 2.275 offers.
-DEFAULT_ENGINE_VERSION = opensearch.EngineVersion.OPENSEARCH_3_7
+DEFAULT_ENGINE_VERSION: opensearch.EngineVersion = opensearch.EngineVersion.OPENSEARCH_3_7
 HTTPS = 443
 #: Dedicated master node counts OpenSearch Service accepts (an odd quorum of 3 or 5), 0 for none.
 MASTER_NODE_COUNTS = (0, 3, 5)
@@ -238,7 +238,7 @@ class SearchDomain(Construct):
                 "SearchDomain: domain_name must be 3-28 lowercase letters, digits and hyphens, starting with "
                 f"a letter; got {domain_name!r}"
             )
-        self.removal_policy = check_data_removal_policy(removal_policy, owner="SearchDomain")
+        self.removal_policy: cdk.RemovalPolicy = check_data_removal_policy(removal_policy, owner="SearchDomain")
         self.capacity = capacity
         subnets = selected_subnets(vpc, vpc_subnets)
         self.availability_zone_count = len(subnets)
@@ -276,7 +276,7 @@ class SearchDomain(Construct):
                 description="OpenSearch domain: HTTPS from the peers allowed explicitly, nothing else",
             )
         self.security_group = security_group
-        self._connections = ec2.Connections(security_groups=[security_group], default_port=ec2.Port.tcp(HTTPS))
+        self._connections: ec2.Connections = ec2.Connections(security_groups=[security_group], default_port=ec2.Port.tcp(HTTPS))
 
         self.log_groups: dict[str, logs.LogGroup] = {
             name: encrypted_log_group(
@@ -287,7 +287,7 @@ class SearchDomain(Construct):
         }
         name_pattern = domain_name if domain_name is not None else "*"
         self._domain_arn_pattern = stack.format_arn(service="es", resource="domain", resource_name=name_pattern)
-        self.log_resource_policy = logs.ResourcePolicy(
+        self.log_resource_policy: logs.ResourcePolicy = logs.ResourcePolicy(
             self,
             "LogResourcePolicy",
             resource_policy_name=f"opensearch-logs-{self.node.addr}",
@@ -305,7 +305,7 @@ class SearchDomain(Construct):
             ],
         )
 
-        self.domain = opensearch.Domain(
+        self.domain: opensearch.Domain = opensearch.Domain(
             self,
             "Domain",
             version=engine_version,

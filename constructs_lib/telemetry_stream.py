@@ -71,7 +71,7 @@ class TelemetryStream(Construct):
         else:
             self.key = existing_key
         on_demand = shard_count is None
-        self.stream = kinesis.Stream(
+        self.stream: kinesis.Stream = kinesis.Stream(
             self,
             "Stream",
             encryption=kinesis.StreamEncryption.KMS,
