@@ -17,6 +17,9 @@ Measured, not assumed:
 
 * the job: ``curate()`` on ``local[2]`` (session start-up reported separately), rows in,
   curated, quarantined (which must be exactly the generated redeliveries), wall time, rows/s;
+* the floor, in the same session on the same files, run before and after the job: plain Spark
+  reading the JSON lines and writing Snappy Parquet partitioned by date, without validation;
+  the ratio job / floor (target <= 1.5) says what the job's guarantees cost over bare I/O;
 * storage: raw bytes (the gzip objects) and curated bytes (the Parquet files), and their ratio;
 * the query ratio: the bytes the "hourly aggregates per device" query (columns device_id,
   event_time, metrics) must read for one day from the curated table, i.e. the compressed sizes of
@@ -164,14 +167,38 @@ def generate(raw: Path, devices: int, days: int, interval_seconds: float, seed: 
     }
 
 
+#: The floor's schema: the normalised reading's fields, typed as the curated table types them.
+FLOOR_SCHEMA = (
+    "schema_version int, device_id string, event_time timestamp, ingested_at timestamp, "
+    "metrics map<string,double>, attributes map<string,string>, event_date string, event_hour string"
+)
+FLOOR_TARGET = 1.5
+
+
+def run_floor(spark, raw: Path, output: Path) -> float:
+    """The floor: plain Spark reads the same raw files as JSON lines (schema given, so no
+    inference pass) and writes Snappy Parquet partitioned by date. No validation, no
+    de-duplication, no counts: the least any curation of these files must cost."""
+    start = time.perf_counter()
+    (
+        spark.read.schema(FLOOR_SCHEMA).option("recursiveFileLookup", "true").json(str(raw))
+        .drop("event_hour")
+        .write.mode("overwrite").partitionBy("event_date").option("compression", "snappy").parquet(str(output))
+    )
+    return time.perf_counter() - start
+
+
 def run_job(raw: Path, output: Path) -> dict:
-    """The job as its local entry point runs it, timed around curate() alone."""
+    """The job as its local entry point runs it, timed around curate() alone, between two runs
+    of the floor on the same files in the same session (the first also warms the JVM up; the
+    faster of the two is the floor)."""
     from glue_scripts.raw_to_curated import create_local_session, curate, read_raw_lines
 
     start = time.perf_counter()
     spark = create_local_session(MASTER, driver_memory="4g")
     spark.sparkContext.setLogLevel("ERROR")
     session_seconds = time.perf_counter() - start
+    floors = [run_floor(spark, raw, output / "floor")]
     start = time.perf_counter()
     summary = curate(
         spark,
@@ -181,9 +208,10 @@ def run_job(raw: Path, output: Path) -> dict:
         run_id="benchmark",
     )
     seconds = time.perf_counter() - start
+    floors.append(run_floor(spark, raw, output / "floor"))
     versions = {"spark": spark.version, "java": spark.sparkContext._jvm.java.lang.System.getProperty("java.version")}
     spark.stop()
-    return {"summary": summary, "seconds": seconds, "session_seconds": session_seconds, "versions": versions}
+    return {"summary": summary, "seconds": seconds, "floor_seconds": floors, "session_seconds": session_seconds, "versions": versions}
 
 
 def footer_bytes(path: Path) -> int:
@@ -245,6 +273,13 @@ def measure(devices: int, days: int, interval_seconds: float, seed: int) -> dict
             "session_start_seconds": round(job["session_seconds"], 2),
             "master": MASTER,
         },
+        "floor": {
+            "runs_seconds": [round(f, 2) for f in job["floor_seconds"]],
+            "seconds": round(min(job["floor_seconds"]), 2),
+            "rows_per_s": round(summary["rows_in"] / min(job["floor_seconds"])),
+            "ratio_job_to_floor": round(job["seconds"] / min(job["floor_seconds"]), 2),
+            "target_ratio": FLOOR_TARGET,
+        },
         "storage": {
             "raw_bytes": generated["raw_bytes"],
             "curated_bytes": curated_bytes,
@@ -296,6 +331,7 @@ def percent(ratio: float) -> str:
 
 def markdown(data: dict) -> str:
     gen, job, storage, query, params = data["generated"], data["job"], data["storage"], data["query"], data["parameters"]
+    floor = data["floor"]
     verdict = "meets" if query["ratio_to_all_raw"] <= query["target_ratio_to_all_raw"] else "MISSES"
     rows = [
         ("rows in", f"{job['rows_in']:,}"),
@@ -303,6 +339,10 @@ def markdown(data: dict) -> str:
         ("quarantined", f"{job['quarantined']:,} {json.dumps(job['quarantined_by_reason'])}"),
         ("job wall time", f"{job['seconds']:.1f} s ({job['master']}; session start {job['session_start_seconds']:.1f} s not included)"),
         ("throughput", f"{job['rows_per_s']:,} rows/s"),
+        ("floor: plain read JSON lines, write Snappy Parquet by date", f"{floor['seconds']:.1f} s, {floor['rows_per_s']:,} rows/s "
+         f"(runs before and after the job: {', '.join(f'{s:.1f}' for s in floor['runs_seconds'])} s; the faster counts)"),
+        ("job / floor", f"{floor['ratio_job_to_floor']:.2f} (target <= {floor['target_ratio']}: "
+         f"{'meets' if floor['ratio_job_to_floor'] <= floor['target_ratio'] else 'MISSES'})"),
         ("raw bytes (gzip JSON lines)", f"{storage['raw_bytes']:,} ({storage['raw_bytes_per_row']} B/row, {gen['objects']:,} objects)"),
         ("curated bytes (Snappy Parquet)", f"{storage['curated_bytes']:,} ({storage['curated_bytes_per_row']} B/row, {storage['curated_files']} files)"),
         ("curated / raw", percent(storage["curated_to_raw"])),
