@@ -154,13 +154,16 @@ class DataLakeStorage(Construct):
                 "QueryResultsBucket", "query-results/", self._query_results_lifecycle_rules()
             ),
         )
-        created = [f"the {name} bucket" for name, given in (
+        buckets = [name for name, given in (
             ("raw", existing_raw_bucket), ("curated", existing_curated_bucket), ("analytics", existing_analytics_bucket),
             ("query results", existing_query_results_bucket), ("access logs", existing_access_logs_bucket),
-        ) if given is None] + (["the data key"] if existing_key is None and self.key is not None else [])
+        ) if given is None]
+        created = ([", ".join(buckets) + (" bucket" if len(buckets) == 1 else " buckets")] if buckets else []) + (
+            ["the data key"] if existing_key is None and self.key is not None else []
+        )
         apply_data_removal_policy(
             self, self.removal_policy,
-            what="the data lake's " + (", ".join(created) if created else "nothing (every resource was passed in)"),
+            what="the data lake's " + (" and ".join(created) if created else "nothing (every resource was passed in)"),
         )
 
     @property

@@ -270,3 +270,16 @@ def test_a_topic_of_the_same_region_in_another_stack_is_fine() -> None:
     env = cdk.Environment(account="111122223333", region="eu-west-1")
     alarms = AlarmTopic(cdk.Stack(app, "Alarms", env=env), "Alarms")
     TelemetryStream(cdk.Stack(app, "Data", env=env), "Stream", alarm_topic=alarms.topic)
+
+
+def test_the_destroy_warning_names_only_what_the_construct_created() -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    from constructs_lib import DataLakeStorage
+
+    scope = stack()
+    DataLakeStorage(scope, "Subject", existing_raw_bucket=_bucket(scope), existing_key=_key(scope),
+                    removal_policy=cdk.RemovalPolicy.DESTROY)
+    (warning,) = [str(w.entry.data) for w in Annotations.from_stack(scope).find_warning("/Test/Subject", Match.any_value())]
+    assert "curated, analytics, query results, access logs buckets will be deleted" in warning
+    assert "raw" not in warning and "key" not in warning
