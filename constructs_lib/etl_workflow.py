@@ -25,6 +25,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -33,7 +34,7 @@ from constructs_lib.dead_letters import dead_letter_queue
 from constructs_lib.encryption import rotating_key
 from constructs_lib.monitoring import check_topic_region, notify
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance_list, text
+from constructs_lib.validation import instance, instance_list, text
 
 Step = Union[glue.CfnCrawler, glue.IJob]  # noqa: UP007 - jsii interfaces do not support "|"
 
@@ -68,10 +69,22 @@ class EtlWorkflow(Construct):
         alarm_topic: sns.ITopic | None,
         description: str | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        existing_dead_letter_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         check_data_removal_policy(removal_policy, owner="EtlWorkflow")
-        apply_data_removal_policy(self, removal_policy, what="the failure alerts' dead-letter queue and its key")
+        if existing_dead_letter_key is not None:
+            instance("EtlWorkflow", "existing_dead_letter_key", existing_dead_letter_key, kms.IKey)
+            if alarm_topic is None:
+                raise ValueError(
+                    "EtlWorkflow: existing_dead_letter_key has no effect without alarm_topic (no alert, no "
+                    "dead-letter queue); leave it out"
+                )
+        self._existing_dead_letter_key = existing_dead_letter_key
+        apply_data_removal_policy(
+            self, removal_policy,
+            what="the failure alerts' dead-letter queue" + (" and its key" if existing_dead_letter_key is None else ""),
+        )
         text("EtlWorkflow", "workflow_name", workflow_name)
         steps = instance_list("EtlWorkflow", "steps", steps, (glue.CfnCrawler, glue.IJob))
         if not steps:
@@ -160,6 +173,10 @@ class EtlWorkflow(Construct):
         return rule
 
     def _dead_letters(self, topic: sns.ITopic) -> None:
+        if self._existing_dead_letter_key is not None:
+            # A key of the team's own: its policy must let events.amazonaws.com use it (as below).
+            self._dead_letter_queue(self._existing_dead_letter_key, topic)
+            return
         key = rotating_key(
             self, "DeadLetterKey", description="Encrypts undelivered Glue failure alerts",
             removal_policy=self._removal_policy,
@@ -179,6 +196,9 @@ class EtlWorkflow(Construct):
                 resources=["*"],
             )
         )
+        self._dead_letter_queue(key, topic)
+
+    def _dead_letter_queue(self, key: kms.IKey, topic: sns.ITopic) -> None:
         self.dead_letter_queue = dead_letter_queue(
             self, "DeadLetterQueue", key=key, removal_policy=self._removal_policy,
             dead_letters_of="the workflow's EventBridge alert targets (an alarm watches its depth)",

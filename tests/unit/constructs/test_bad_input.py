@@ -283,3 +283,36 @@ def test_the_destroy_warning_names_only_what_the_construct_created() -> None:
     (warning,) = [str(w.entry.data) for w in Annotations.from_stack(scope).find_warning("/Test/Subject", Match.any_value())]
     assert "curated, analytics, query results, access logs buckets will be deleted" in warning
     assert "raw" not in warning and "key" not in warning
+
+
+def test_the_workflow_dead_letters_take_an_existing_key_and_create_none() -> None:
+    from aws_cdk.assertions import Template
+
+    scope = stack()
+    topic = sns.Topic.from_topic_arn(scope, "Alarms", "arn:aws:sns:eu-west-1:111122223333:alarms")
+    job = LakeEtlJob(
+        scope, "Job", job_name="team-job", script=glue.Code.from_bucket(_bucket(scope), "job.py"),
+        source_bucket=_bucket(scope), source_prefix="raw/", target_bucket=_bucket(scope),
+        target_prefixes=["curated/"], data_key=_key(scope), security=_security(scope),
+    )
+    workflow = EtlWorkflow(
+        scope, "Subject", workflow_name="team-workflow", schedule=glue.TriggerSchedule.expression("cron(0 3 * * ? *)"),
+        steps=[job.job], alarm_topic=topic, existing_dead_letter_key=_key(scope),
+    )
+    template = Template.from_stack(scope).to_json()
+    # The only key created is GlueSecurity's (the job's), none for the dead letters.
+    assert [name for name, r in template["Resources"].items() if r["Type"] == "AWS::KMS::Key"] == [
+        name for name in template["Resources"] if name.startswith("SecurityKey")
+    ]
+    (queue,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::SQS::Queue"]
+    assert queue["KmsMasterKeyId"] == KEY_ARN
+    assert workflow.dead_letter_queue is not None
+
+
+def test_an_existing_dead_letter_key_without_an_alarm_topic_is_refused() -> None:
+    scope = stack()
+    with pytest.raises(ValueError, match="EtlWorkflow: existing_dead_letter_key has no effect without alarm_topic"):
+        EtlWorkflow(
+            scope, "Subject", workflow_name="team-workflow", schedule=glue.TriggerSchedule.expression("cron(0 3 * * ? *)"),
+            steps=[], alarm_topic=None, existing_dead_letter_key=_key(scope),
+        )
