@@ -47,11 +47,11 @@ def test_readme_acknowledgment_counts_match_the_pinned_ones(stack: str) -> None:
 @pytest.fixture(scope="module")
 def sections(synthesised):
     """The generated sections, the diagram drawn from the session's synthesis of its environment."""
+    from config import available_environments
     from tools.generate_docs import DIAGRAM_ENVIRONMENT, SECTIONS, architecture_section, left_behind_section
-    from tests.synth import ENVIRONMENTS
 
     outdir = synthesised(DIAGRAM_ENVIRONMENT).outdir
-    outdirs = {env: synthesised(env).outdir for env in ENVIRONMENTS}
+    outdirs = {env: synthesised(env).outdir for env in available_environments()}  # make docs' order
     return {
         **SECTIONS,
         "architecture": lambda: architecture_section(outdir),
