@@ -8,7 +8,8 @@ which ones the simulator broke. Everything below is read back from the files the
 the curated Parquet (pyarrow), the quarantine's and Firehose's error objects.
 
 Contract decisions asserted (issue 16): times kept to the microsecond, finer ones rejected;
-integers beyond 2^53 rejected; lone surrogates rejected; never altered silently.
+integers a double cannot hold (odd ones beyond 2^53) rejected, counters up to 2^53 - 1 kept
+exactly; lone surrogates rejected; nothing altered silently.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ simulator alone does not:
 * redelivery: a producer retry (same bytes seconds later), a late retry (hours later, after the
   next job run), an MQTT QoS 1 republish (same reading, new ``ingested_at``);
 * garbage and contract breaks, and the contract's edge cases as decided for issue 16:
-  microsecond times kept, finer ones rejected; integers beyond 2^53 rejected; lone surrogates
-  rejected.
+  microsecond times kept, finer ones rejected; integers a double cannot hold rejected (the fleet
+  sends odd integers beyond 2^53, which no double holds, and counters up to 2^53 - 1, which
+  every double holds); lone surrogates rejected.
 
 Every record carries a label: ``valid`` (a distinct reading, the ground truth's row), ``redelivery``
 (of which reading) or ``invalid`` (which defect). The ground truth (:mod:`tools.pipeline.truth`)
