@@ -23,6 +23,7 @@ from constructs import Construct
 
 from constructs_lib.encryption import rotating_key
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import boolean
 
 #: S3 rejects a STANDARD_IA transition before day 30 and requires 30 days in STANDARD_IA
 #: before a Glacier transition.
@@ -92,8 +93,10 @@ class DataLakeStorage(Construct):
     """The buckets and key of a data lake.
 
     Attributes: ``key`` (the data key, ``None`` only if every data bucket was passed in and no
-    key was given), ``raw_bucket``, ``curated_bucket``, ``analytics_bucket``,
-    ``query_results_bucket``, ``access_logs_bucket``.
+    key was given), ``raw_bucket``, ``curated_bucket``, ``analytics_bucket`` (``None`` with
+    ``with_analytics_bucket=False``), ``query_results_bucket``, ``access_logs_bucket`` (``None`` with
+    ``with_access_logs_bucket=False``: the data buckets then write no server access logs, which the
+    packs' access-logging rules report for the app to decide).
     """
 
     def __init__(
@@ -109,8 +112,19 @@ class DataLakeStorage(Construct):
         existing_analytics_bucket: s3.IBucket | None = None,
         existing_query_results_bucket: s3.IBucket | None = None,
         existing_access_logs_bucket: s3.IBucket | None = None,
+        with_analytics_bucket: bool = True,
+        with_access_logs_bucket: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
+        for prop, value, existing in (
+            ("with_analytics_bucket", with_analytics_bucket, existing_analytics_bucket),
+            ("with_access_logs_bucket", with_access_logs_bucket, existing_access_logs_bucket),
+        ):
+            if not boolean("DataLakeStorage", prop, value) and existing is not None:
+                name = prop.removeprefix("with_")
+                raise ValueError(
+                    f"DataLakeStorage: pass existing_{name} or {prop}=False, not both (False means the lake has no {name.replace('_', ' ')})"
+                )
         # Grant S3 log delivery through the log bucket's policy, not an ACL (ACLs are disabled
         # by BucketOwnerEnforced), whatever feature flags the consuming app has set.
         self.node.set_context(_LOG_DELIVERY_BY_POLICY_FLAG, True)
@@ -121,7 +135,7 @@ class DataLakeStorage(Construct):
         all_data_buckets_given = None not in (
             existing_raw_bucket,
             existing_curated_bucket,
-            existing_analytics_bucket,
+            existing_analytics_bucket if with_analytics_bucket else False,
             existing_query_results_bucket,
         )
         if existing_key is not None:
@@ -136,8 +150,8 @@ class DataLakeStorage(Construct):
                 removal_policy=self.removal_policy,
             )
 
-        self.access_logs_bucket: s3.IBucket = _existing_or(
-            existing_access_logs_bucket, self._access_logs_bucket
+        self.access_logs_bucket: s3.IBucket | None = (
+            _existing_or(existing_access_logs_bucket, self._access_logs_bucket) if with_access_logs_bucket else None
         )
         self.raw_bucket: s3.IBucket = _existing_or(
             existing_raw_bucket, lambda: self._data_bucket("RawBucket", "raw/", self._raw_lifecycle_rules())
@@ -145,8 +159,9 @@ class DataLakeStorage(Construct):
         self.curated_bucket: s3.IBucket = _existing_or(
             existing_curated_bucket, lambda: self._data_bucket("CuratedBucket", "curated/", [])
         )
-        self.analytics_bucket: s3.IBucket = _existing_or(
-            existing_analytics_bucket, lambda: self._data_bucket("AnalyticsBucket", "analytics/", [])
+        self.analytics_bucket: s3.IBucket | None = (
+            _existing_or(existing_analytics_bucket, lambda: self._data_bucket("AnalyticsBucket", "analytics/", []))
+            if with_analytics_bucket else None
         )
         self.query_results_bucket: s3.IBucket = _existing_or(
             existing_query_results_bucket,
@@ -155,8 +170,10 @@ class DataLakeStorage(Construct):
             ),
         )
         buckets = [name for name, given in (
-            ("raw", existing_raw_bucket), ("curated", existing_curated_bucket), ("analytics", existing_analytics_bucket),
-            ("query results", existing_query_results_bucket), ("access logs", existing_access_logs_bucket),
+            ("raw", existing_raw_bucket), ("curated", existing_curated_bucket),
+            ("analytics", existing_analytics_bucket if with_analytics_bucket else False),
+            ("query results", existing_query_results_bucket),
+            ("access logs", existing_access_logs_bucket if with_access_logs_bucket else False),
         ) if given is None]
         created = ([", ".join(buckets) + (" bucket" if len(buckets) == 1 else " buckets")] if buckets else []) + (
             ["the data key"] if existing_key is None and self.key is not None else []
@@ -260,7 +277,8 @@ class DataLakeStorage(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
             server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix=log_prefix,
+            # Without a log bucket, no logs: a prefix alone would make the bucket log to itself.
+            server_access_logs_prefix=log_prefix if self.access_logs_bucket is not None else None,
             lifecycle_rules=[*rules, *self._common_rules()],
             removal_policy=self.removal_policy,
             auto_delete_objects=self._destroy,

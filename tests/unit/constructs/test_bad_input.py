@@ -316,3 +316,28 @@ def test_an_existing_dead_letter_key_without_an_alarm_topic_is_refused() -> None
             scope, "Subject", workflow_name="team-workflow", schedule=glue.TriggerSchedule.expression("cron(0 3 * * ? *)"),
             steps=[], alarm_topic=None, existing_dead_letter_key=_key(scope),
         )
+
+
+@pytest.mark.parametrize("which", ["analytics", "access_logs"])
+def test_the_analytics_and_access_log_buckets_are_optional(which: str) -> None:
+    from aws_cdk.assertions import Template
+
+    from constructs_lib import DataLakeStorage
+
+    scope = stack()
+    lake = DataLakeStorage(scope, "Lake", **{f"with_{which}_bucket": False})
+    assert getattr(lake, f"{which}_bucket") is None
+    buckets = [r["Properties"] for r in Template.from_stack(scope).to_json()["Resources"].values() if r["Type"] == "AWS::S3::Bucket"]
+    assert len(buckets) == 4 and len(lake.created_buckets) == 4
+    logged = [b for b in buckets if "LoggingConfiguration" in b]
+    assert len(logged) == (0 if which == "access_logs" else 3)
+
+
+def test_an_existing_bucket_and_its_opt_out_together_are_refused() -> None:
+    from constructs_lib import DataLakeStorage
+
+    scope = stack()
+    with pytest.raises(ValueError, match="DataLakeStorage: pass existing_analytics_bucket or with_analytics_bucket=False"):
+        DataLakeStorage(scope, "Store", existing_analytics_bucket=_bucket(scope), with_analytics_bucket=False)
+    with pytest.raises(TypeError, match="DataLakeStorage: with_access_logs_bucket must be True or False"):
+        DataLakeStorage(scope, "Store2", with_access_logs_bucket="no")
