@@ -34,6 +34,7 @@ from constructs import Construct
 
 from constructs_lib.monitoring import encrypted_log_group, notify
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance, text
 
 #: One lowercase topic level, so that ``topic(2)`` is the device id. config/model.py and
 #: scripts/simulate_devices.py state the same rule (they may not import this library); a test
@@ -65,6 +66,8 @@ class IotTelemetryRule(Construct):
         super().__init__(scope, construct_id)
         check_data_removal_policy(removal_policy, owner="IotTelemetryRule")
         apply_data_removal_policy(self, removal_policy, what="the rule's error log group")
+        text("IotTelemetryRule", "topic_prefix", topic_prefix, allow_empty=True)  # the pattern below names the rule
+        instance("IotTelemetryRule", "log_key", log_key, kms.IKey)
         if not TOPIC_PREFIX.fullmatch(topic_prefix):
             raise ValueError(
                 f"IotTelemetryRule: topic_prefix must match {TOPIC_PREFIX.pattern} (one topic level, "

@@ -31,6 +31,7 @@ from constructs_lib import (
     DataNetwork,
     EtlWorkflow,
     GlueSecurity,
+    IotTelemetryRule,
     LakeCrawler,
     LakeEtlJob,
     NamedQuery,
@@ -118,6 +119,10 @@ BUILDERS: dict[str, tuple[Builder, dict[str, Any]]] = {
         ),
         {"steps": "job"},  # replaced by the builder test with a real job (see _workflow_steps)
     ),
+    "IotTelemetryRule": (
+        lambda scope, **p: IotTelemetryRule(scope, "Subject", stream=_stream(scope), **p),
+        {"topic_prefix": "sensors", "log_key": "key"},  # "key": replaced by the imported key in build()
+    ),
     "DataNetwork": (
         lambda scope, **p: DataNetwork(
             scope, "Subject", cidr="10.20.0.0/16", flow_log_retention=logs.RetentionDays.ONE_MONTH, **p
@@ -150,6 +155,8 @@ def build(name: str, **overrides: Any) -> Any:
     builder, props = BUILDERS[name]
     scope = stack()
     props = {**props, **overrides}
+    if props.get("log_key") == "key":
+        props["log_key"] = _key(scope)
     if name == "EtlWorkflow" and props.get("steps") == "job":
         job = LakeEtlJob(
             scope, "Job", job_name="team-job", script=glue.Code.from_bucket(_bucket(scope), "job.py"),
@@ -210,6 +217,8 @@ CASES: list[tuple[str, str, Any, type[Exception], str]] = [
     ("LakeEtlJob", "arguments", {"--flag": True}, TypeError, "map strings to strings"),
     ("LakeCrawler", "crawler_name", "", ValueError, "must not be empty"),
     ("LakeCrawler", "database_name", None, TypeError, "must be a string"),
+    ("IotTelemetryRule", "topic_prefix", 7, TypeError, "must be a string"),
+    ("IotTelemetryRule", "log_key", KEY_ARN, TypeError, "must be a IKey"),
 ]
 
 
