@@ -3,7 +3,8 @@
 A team installs the library with pip into an environment that has nothing of this repository.
 This script does exactly that, in ``<workdir>``: it builds the wheel from a clean copy of the
 checkout, installs it with its dependencies into a fresh virtual environment (no system site
-packages), then synthesises a copy of ``examples/two_pipelines_one_lake`` and a ``RedshiftSql``
+packages), then synthesises a copy of ``examples/two_pipelines_one_lake``, the consumer app of
+``tests/examples/consumer_app`` (through the CDK CLI, without credentials) and a ``RedshiftSql``
 with that environment's Python, outside the repository; and the same ``RedshiftSql`` app with the
 checkout's library, to compare what each stages. It prints one JSON line with what the test checks
 (tests/test_packaging.py), and exits non-zero with the failing step's output otherwise.
@@ -25,6 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "two_pipelines_one_lake"
+#: Another team's composition (tests/examples/consumer_app), synthesised here through the pinned CDK
+#: CLI with the wheel's environment, no credentials and no cdk.context.json.
+CONSUMER_APP = ROOT / "tests" / "examples" / "consumer_app"
+CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
 #: What a checkout holds that is not source: environments, caches, build output.
 NOT_SOURCE = (
     ".git", ".venv", "node_modules", "cdk.out", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
@@ -113,6 +118,15 @@ def check(workdir: Path) -> dict:
     shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
     run([python, "app.py"], example, {**env, "CDK_OUTDIR": str(workdir / "example.out")})
 
+    # The consumer app through the CLI, as the team runs it: no AWS_* variables, an empty HOME.
+    consumer = workdir / "consumer"
+    shutil.copytree(CONSUMER_APP, consumer, ignore=shutil.ignore_patterns("__pycache__", "cdk.out", "cdk.context.json"))
+    (workdir / "home").mkdir(exist_ok=True)
+    cli_env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+    cli_env.update(HOME=str(workdir / "home"), AWS_EC2_METADATA_DISABLED="true")
+    run([str(CDK_CLI), "synth", "--quiet", "--no-notices", "--no-version-reporting", "--output", "cdk.out"], consumer, cli_env)
+    consumer_manifest = json.loads((consumer / "cdk.out" / "manifest.json").read_text(encoding="utf-8"))
+
     script = workdir / "redshift_sql_app.py"
     script.write_text(REDSHIFT_SQL_APP)
     redshift_sql = json.loads(run([python, str(script), str(workdir / "sql.out")], workdir, env).splitlines()[-1])
@@ -123,6 +137,11 @@ def check(workdir: Path) -> dict:
         "workdir": str(workdir),
         "wheel": str(wheel),
         "compiled_handlers": compiled,
+        "consumer_app": {
+            "outdir": str(consumer / "cdk.out"),
+            "missing_context": [m["key"] for m in consumer_manifest.get("missing", [])],
+            "context_file": (consumer / "cdk.context.json").exists(),
+        },
         "redshift_sql": redshift_sql,
         "redshift_sql_checkout": in_checkout,
     }

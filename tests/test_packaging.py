@@ -135,6 +135,12 @@ def test_a_fresh_virtual_environment_installs_the_wheel_and_synthesises_the_exam
     load_example().build_app(outdir=str(in_process)).synth()
     assert template == json.loads((in_process / "FleetTelemetry.template.json").read_text())
 
+    # Another team's app, from the wheel, through the CLI: no lookup, no context file, no finding.
+    consumer = result["consumer_app"]
+    assert (consumer["missing_context"], consumer["context_file"]) == ([], False)
+    consumer_report = json.loads((Path(consumer["outdir"]) / "validation-report.json").read_text())
+    assert [v for plugin in consumer_report["pluginReports"] for v in plugin["violations"]] == []
+
     # RedshiftSql finds its handler and the shared modules inside the installed package, and stages
     # the same code as the checkout does (the same asset hash), without the installed bytecode.
     installed, checkout = result["redshift_sql"], result["redshift_sql_checkout"]
