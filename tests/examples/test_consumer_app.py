@@ -5,8 +5,9 @@ concrete account and region, and is synthesised here through the pinned CDK CLI 
 would run ``cdk synth``: no AWS credentials (every ``AWS_*`` variable removed, an empty HOME), no
 ``cdk.context.json``, the five cdk-nag packs registered.
 
-The library is imported from this checkout (PYTHONPATH); tests/test_packaging.py is where the built
-wheel is exercised in a fresh environment.
+Here the library is imported from this checkout (PYTHONPATH), for a fast loop; the ``packaging`` test
+(tests/packaging_check.py) synthesises the same app through the CLI with the built wheel installed in a
+fresh virtual environment.
 """
 
 from __future__ import annotations
