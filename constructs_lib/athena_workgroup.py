@@ -98,7 +98,7 @@ class AthenaWorkgroup(Construct):
         self._results_bucket = results_bucket
         self._results_prefix = results_prefix
         self._results_key = results_key
-        self.output_location = f"s3://{results_bucket.bucket_name}/{results_prefix}"
+        self.output_location: str = f"s3://{results_bucket.bucket_name}/{results_prefix}"
         self.workgroup: athena.CfnWorkGroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",

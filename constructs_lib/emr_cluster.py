@@ -317,14 +317,14 @@ class EmrCluster(Construct):
         check_data_removal_policy(removal_policy, owner="EmrCluster")
         _check_name(cluster_name)
         check_release_label(release_label)
-        self.applications = application_names(applications)
+        self.applications: tuple[str, ...] = application_names(applications)
         check_prefix(log_prefix, owner="EmrCluster")
         idle_seconds = check_idle_timeout(idle_timeout)
         databases = check_databases(catalog_databases)
         tls_object = check_tls_uri(tls_certificates_s3_uri) if tls_certificates_s3_uri is not None else None
         _check_key_pair(key_pair_name)
         _check_private(vpc, subnet)
-        self.log_uri = f"s3://{log_bucket.bucket_name}/{log_prefix}"
+        self.log_uri: str = f"s3://{log_bucket.bucket_name}/{log_prefix}"
         # What the caller chose, for whoever must account for it (acknowledgments, docs).
         self.tls_certificates_s3_uri = tls_certificates_s3_uri
         self.kerberos = kerberos
@@ -334,9 +334,9 @@ class EmrCluster(Construct):
         self._instance_role(data_key, read_locations, write_locations, databases, catalog_key, tls_object)
         grant_prefix_write(self.instance_role, log_bucket, log_prefix, log_key)
         self._service_role(data_key)
-        self.security_configuration = self._security_configuration(data_key, tls_certificates_s3_uri, kerberos)
-        self.kdc_admin_secret = self._kdc_secret(cluster_name, data_key) if kerberos is not None else None
-        self.cluster = self._cluster(
+        self.security_configuration: emr.CfnSecurityConfiguration = self._security_configuration(data_key, tls_certificates_s3_uri, kerberos)
+        self.kdc_admin_secret: secretsmanager.Secret | None = self._kdc_secret(cluster_name, data_key) if kerberos is not None else None
+        self.cluster: emr.CfnCluster = self._cluster(
             cluster_name=cluster_name,
             release_label=release_label,
             subnet=subnet,
@@ -369,16 +369,16 @@ class EmrCluster(Construct):
         # cannot know; EMR's own default private groups allow all outbound traffic for this
         # reason. The subnet is private, so 0.0.0.0/0 reaches only the VPC, its endpoints and
         # whatever egress the network owner provides.
-        self.primary_security_group = self._group(
+        self.primary_security_group: ec2.SecurityGroup = self._group(
             vpc, "PrimarySecurityGroup", "EMR-managed group of the primary node", allow_all_outbound=True
         )
-        self.core_security_group = self._group(
+        self.core_security_group: ec2.SecurityGroup = self._group(
             vpc, "CoreSecurityGroup", "EMR-managed group of the core and task nodes", allow_all_outbound=True
         )
         # The service-access group is EMR's own channel to the nodes of a private subnet: it
         # sends to the nodes' cluster manager on 8443 and receives from the primary on 9443,
         # and nothing else (the rules of EMR's default ElasticMapReduce-ServiceAccess group).
-        self.service_access_security_group = self._group(
+        self.service_access_security_group: ec2.SecurityGroup = self._group(
             vpc, "ServiceAccessSecurityGroup", "EMR-managed service access group (private subnet)",
             allow_all_outbound=False,
         )
@@ -410,13 +410,13 @@ class EmrCluster(Construct):
     ) -> None:
         """The nodes' role: the lake prefixes, the catalog read-only, the data key, the log prefix."""
         stack = cdk.Stack.of(self)
-        self.instance_role = iam.Role(
+        self.instance_role: iam.Role = iam.Role(
             self,
             "InstanceRole",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description="EMR cluster nodes: listed lake prefixes, read-only catalog, log prefix",
         )
-        self.instance_profile = iam.CfnInstanceProfile(self, "InstanceProfile", roles=[self.instance_role.role_name])
+        self.instance_profile: iam.CfnInstanceProfile = iam.CfnInstanceProfile(self, "InstanceProfile", roles=[self.instance_role.role_name])
         for location in read_locations:
             grant_prefix_read(self.instance_role, location.bucket, location.prefix, location.key)
         for location in write_locations:
@@ -480,7 +480,7 @@ class EmrCluster(Construct):
 
     def _service_role(self, data_key: kms.IKey) -> None:
         stack = cdk.Stack.of(self)
-        self.service_role = iam.Role(
+        self.service_role: iam.Role = iam.Role(
             self,
             "ServiceRole",
             # Only EMR acting for a cluster of this account and region (confused-deputy guard).

@@ -82,7 +82,7 @@ class IotTelemetryRule(Construct):
             self.role.add_to_policy(
                 iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[stream.encryption_key.key_arn])
             )
-        self.error_log_group = encrypted_log_group(
+        self.error_log_group: logs.LogGroup = encrypted_log_group(
             self, "ErrorLogGroup", key=log_key, retention=log_retention, removal_policy=removal_policy
         )
         self.rule: iot.TopicRule = iot.TopicRule(
@@ -94,7 +94,7 @@ class IotTelemetryRule(Construct):
             error_action=actions.CloudWatchLogsAction(self.error_log_group, role=self.role),
         )
         self.device_policy = iot_l1.CfnPolicy(self, "DevicePolicy", policy_document=self._device_policy_document())
-        self.alarms = {
+        self.alarms: dict[str, cloudwatch.Alarm] = {
             "delivery_errors": cloudwatch.Metric(
                 namespace="AWS/IoT",
                 metric_name="Failure",

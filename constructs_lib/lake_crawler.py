@@ -109,7 +109,7 @@ class LakeCrawler(Construct):
         #: The table the crawler writes: the catalog target, or the prefix's last folder (the
         #: table level is pinned to it, so the crawler never creates another).
         # Glue stores table names in lower case.
-        self.table_name = (catalog_table_name if catalog_table_name is not None else prefix.rstrip("/").split("/")[-1]).lower()
+        self.table_name: str = (catalog_table_name if catalog_table_name is not None else prefix.rstrip("/").split("/")[-1]).lower()
         stack = cdk.Stack.of(self)
 
         self.role: iam.Role = iam.Role(

@@ -111,7 +111,7 @@ class LakeEtlJob(Construct):
             )
         )
 
-        self.log_group = encrypted_log_group(
+        self.log_group: logs.LogGroup = encrypted_log_group(
             self, "ContinuousLogs", key=security.key, retention=log_retention, removal_policy=log_removal_policy
         )
         self.log_group.grant_write(self.role)

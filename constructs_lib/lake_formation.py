@@ -166,8 +166,8 @@ class DataLakeSettings(Construct):
             raise ValueError(
                 f"{owner}: the deployment role is always an admin; remove it from admin_arns; got {repeated!r}"
             )
-        self.admin_arns = [self.deployment_role_arn, *admins]
-        self.settings = lakeformation.CfnDataLakeSettings(
+        self.admin_arns: list[str] = [self.deployment_role_arn, *admins]
+        self.settings: lakeformation.CfnDataLakeSettings = lakeformation.CfnDataLakeSettings(
             self,
             "Settings",
             admins=[
@@ -272,7 +272,7 @@ class RegisteredLocations(Construct):
             raise ValueError(f"{owner}: each location is registered once; got {duplicates!r} more than once")
         if not isinstance(hybrid_access, bool):
             raise ValueError(f"{owner}: hybrid_access must be True or False; got {hybrid_access!r}")
-        self.locations = tuple(locations)
+        self.locations: tuple[LakeLocation, ...] = tuple(locations)
         self._own_role = role is None
         self.role: iam.IRole = role if role is not None else self._registration_role()
         for location in self.locations:

@@ -252,17 +252,17 @@ class LakeDataCellsFilter(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         owner = "LakeDataCellsFilter"
-        self.database_name = check_name(database_name, owner=owner, prop="database_name")
-        self.table_name = check_name(table_name, owner=owner, prop="table_name")
-        self.name = check_name(name, owner=owner, prop="name", allow_token=False)
-        self.row_filter = _check_row_filter(row_filter)
-        self.excluded_columns = check_names(excluded_columns, owner=owner, prop="excluded_columns")
+        self.database_name: str = check_name(database_name, owner=owner, prop="database_name")
+        self.table_name: str = check_name(table_name, owner=owner, prop="table_name")
+        self.name: str = check_name(name, owner=owner, prop="name", allow_token=False)
+        self.row_filter: str | None = _check_row_filter(row_filter)
+        self.excluded_columns: tuple[str, ...] = check_names(excluded_columns, owner=owner, prop="excluded_columns")
         rows = (
             lakeformation.CfnDataCellsFilter.RowFilterProperty(all_rows_wildcard={})
             if self.row_filter is None
             else lakeformation.CfnDataCellsFilter.RowFilterProperty(filter_expression=self.row_filter)
         )
-        self.filter = lakeformation.CfnDataCellsFilter(
+        self.filter: lakeformation.CfnDataCellsFilter = lakeformation.CfnDataCellsFilter(
             self,
             "Resource",
             table_catalog_id=cdk.Stack.of(self).account,
@@ -356,10 +356,10 @@ class LakePermissions(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         owner = "LakePermissions"
-        self.principal_arn = check_principal_arn(principal_arn, owner=owner, prop="principal_arn")
+        self.principal_arn: str = check_principal_arn(principal_arn, owner=owner, prop="principal_arn")
         if isinstance(grants, (str, bytes)) or not grants:
             raise ValueError(f"{owner}: grants must hold at least one grant; got {grants!r}")
-        self.grants = tuple(grants)
+        self.grants: tuple[LakeGrant, ...] = tuple(grants)
         for grant in self.grants:
             if not isinstance(grant, _GRANT_TYPES):
                 raise ValueError(

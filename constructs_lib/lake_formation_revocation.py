@@ -80,7 +80,9 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lakeformation as lakeformation
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from constructs_lib.deploy_time_function import FUNCTIONS_DIR, check_timeout, deploy_time_function
@@ -234,7 +236,7 @@ class IamAllowedPrincipalsRevocation(Construct):
         after: Mapping[str, Sequence[IConstruct]] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.database_names = _check_database_names(database_names)
+        self.database_names: tuple[str, ...] = _check_database_names(database_names)
         waits_for = _check_after(after, self.database_names)
         check_timeout(timeout, owner=OWNER)
         check_data_removal_policy(removal_policy, owner=OWNER)
@@ -257,8 +259,11 @@ class IamAllowedPrincipalsRevocation(Construct):
             log_retention=log_retention,
             removal_policy=removal_policy,
         )
-        self.key, self.log_group, self.dead_letter_queue = parts.key, parts.log_group, parts.dead_letter_queue
-        self.role, self.function = parts.role, parts.function
+        self.key: kms.IKey = parts.key
+        self.log_group: logs.LogGroup = parts.log_group
+        self.dead_letter_queue: sqs.Queue = parts.dead_letter_queue
+        self.role: iam.Role = parts.role
+        self.function: lambda_.Function = parts.function
         for name, arns in per_database.items():
             tables = nag_resource(self.role, arns[2])
             if tables is not None:

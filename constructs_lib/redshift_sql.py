@@ -43,8 +43,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib.deploy_time_function import FUNCTIONS_DIR, FunctionVpc, check_timeout, deploy_time_function
@@ -133,12 +135,12 @@ class RedshiftSql(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         _check_target(cluster_identifier, database)
-        self.create_statements = _check_statements(create_statements, "create_statements", required=True)
-        self.delete_statements = _check_statements(delete_statements, "delete_statements", required=False)
+        self.create_statements: list[str] = _check_statements(create_statements, "create_statements", required=True)
+        self.delete_statements: list[str] = _check_statements(delete_statements, "delete_statements", required=False)
         check_timeout(timeout, owner="RedshiftSql", note="Lambda's limit; the handler keeps 15 s to cancel and answer")
         check_data_removal_policy(removal_policy, owner="RedshiftSql")
 
-        self.cluster_arn = cdk.Stack.of(self).format_arn(
+        self.cluster_arn: str = cdk.Stack.of(self).format_arn(
             service="redshift",
             resource="cluster",
             resource_name=cluster_identifier,
@@ -167,9 +169,13 @@ class RedshiftSql(Construct):
                 egress_description="HTTPS to VPC endpoints",
             ),
         )
-        self.key, self.log_group, self.dead_letter_queue = parts.key, parts.log_group, parts.dead_letter_queue
-        self.security_group, self.role, self.function = parts.security_group, parts.role, parts.function
-        self.resource = cdk.CustomResource(
+        self.key: kms.IKey = parts.key
+        self.log_group: logs.LogGroup = parts.log_group
+        self.dead_letter_queue: sqs.Queue = parts.dead_letter_queue
+        self.security_group: ec2.ISecurityGroup | None = parts.security_group
+        self.role: iam.Role = parts.role
+        self.function: lambda_.Function = parts.function
+        self.resource: cdk.CustomResource = cdk.CustomResource(
             self,
             "Resource",
             service_token=self.function.function_arn,

@@ -201,14 +201,14 @@ class RedshiftWarehouse(Construct):
                 removal_policy=removal_policy,
             )
         )
-        self.security_group = self._security_group(vpc)
-        self.connections = ec2.Connections(security_groups=[self.security_group], default_port=ec2.Port.tcp(port))
-        self.parameter_group = redshift_alpha.ClusterParameterGroup(
+        self.security_group: ec2.SecurityGroup = self._security_group(vpc)
+        self.connections: ec2.Connections = ec2.Connections(security_groups=[self.security_group], default_port=ec2.Port.tcp(port))
+        self.parameter_group: redshift_alpha.ClusterParameterGroup = redshift_alpha.ClusterParameterGroup(
             self, "ParameterGroup", parameters=dict(PARAMETERS),
             description="TLS-only connections and user activity logging",
         )
-        self.spectrum_role = self._spectrum_role()
-        self.cluster = redshift_alpha.Cluster(
+        self.spectrum_role: iam.Role = self._spectrum_role()
+        self.cluster: redshift_alpha.Cluster = redshift_alpha.Cluster(
             self,
             "Cluster",
             cluster_name=cluster_name,
@@ -236,10 +236,10 @@ class RedshiftWarehouse(Construct):
             preferred_maintenance_window=maintenance_window.lower(),
             removal_policy=removal_policy,
         )
-        self.cluster_identifier = self.cluster.cluster_name
+        self.cluster_identifier: str = self.cluster.cluster_name
         self._cfn_cluster = self._configure_cluster(snapshot_retention_days, snapshot_copy)
         self._audit_logging(audit_log_bucket, audit_log_prefix)
-        self.secret = self._admin_secret(removal_policy)
+        self.secret: secretsmanager.ISecret = self._admin_secret(removal_policy)
         self.rotation_security_group, self.rotation_schedule = self._rotation(vpc, vpc_subnets, admin_secret_rotation)
 
         self.scheduler_role: iam.Role | None = None

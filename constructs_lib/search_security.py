@@ -64,7 +64,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib.deploy_time_function import FUNCTIONS_DIR, FunctionVpc, check_timeout, deploy_time_function
@@ -282,7 +284,7 @@ class SearchSecurityRoles(Construct):
         super().__init__(scope, construct_id)
         if not isinstance(domain, SearchDomain):
             raise ValueError(f"{OWNER}: domain must be a SearchDomain (its master role signs the requests); got {domain!r}")
-        self.roles = _check_roles(roles)
+        self.roles: tuple[SearchRole, ...] = _check_roles(roles)
         self._check_unclaimed(domain)
         check_timeout(timeout, owner=OWNER)
         check_data_removal_policy(removal_policy, owner=OWNER)
@@ -315,10 +317,14 @@ class SearchSecurityRoles(Construct):
             # Regional STS, reached through the VPC's STS endpoint (the global endpoint is not).
             environment={"AWS_STS_REGIONAL_ENDPOINTS": "regional"},
         )
-        self.key, self.log_group, self.dead_letter_queue = parts.key, parts.log_group, parts.dead_letter_queue
-        self.security_group, self.role, self.function = parts.security_group, parts.role, parts.function
+        self.key: kms.IKey = parts.key
+        self.log_group: logs.LogGroup = parts.log_group
+        self.dead_letter_queue: sqs.Queue = parts.dead_letter_queue
+        self.security_group: ec2.ISecurityGroup | None = parts.security_group
+        self.role: iam.Role = parts.role
+        self.function: lambda_.Function = parts.function
         domain.allow_https_from(self.security_group, "HTTPS between the SearchSecurityRoles function and the domain")
-        self.resource = cdk.CustomResource(
+        self.resource: cdk.CustomResource = cdk.CustomResource(
             self,
             "Resource",
             service_token=self.function.function_arn,
