@@ -178,7 +178,10 @@ INVALID_BUILDERS: dict[str, Callable[[dict[str, Any], random.Random], bytes]] = 
     "metric_as_string": lambda r, rng: _compact(_metrics_with(r, temperature_c=str(r["metrics"]["temperature_c"]))),
     "integer_beyond_2_53": lambda r, rng: _compact(_metrics_with(r, bytes_sent=MAX_EXACT_INTEGER + 2 * rng.randint(1, 10**6) + 1)),
     "lone_surrogate": lambda r, rng: _ascii_json(_with(r, attributes={**r.get("attributes", {}), "label": "sensor \ud83d"})),
-    "nanoseconds": lambda r, rng: _compact(_with(r, event_time=r["event_time"][:-1] + f"{rng.randint(0, 999_999):06d}Z")),
+    # Digits 7-9 never all zero: "...125000000Z" would be an exact (accepted) time, not a finer one.
+    "nanoseconds": lambda r, rng: _compact(
+        _with(r, event_time=r["event_time"][:-1] + f"{rng.randint(0, 999):03d}{rng.randint(1, 999):03d}Z")
+    ),
     "no_utc_offset": lambda r, rng: _compact(_with(r, event_time=r["event_time"][:-1])),
     "epoch_seconds": lambda r, rng: _compact(_with(r, event_time=utc_ms(dt.datetime.fromisoformat(r["event_time"])) // 1000)),
     "bad_device_id": lambda r, rng: _compact(_with(r, device_id="pump 7/../x")),
