@@ -19,6 +19,7 @@ from constructs import Construct
 
 from constructs_lib.encryption import rotating_key
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance
 
 
 class DataCatalogEncryption(Construct):
@@ -33,6 +34,8 @@ class DataCatalogEncryption(Construct):
         key_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
+        if existing_key is not None:
+            instance("DataCatalogEncryption", "existing_key", existing_key, kms.IKey)
         check_data_removal_policy(key_removal_policy, owner="DataCatalogEncryption")
         if existing_key is not None and key_removal_policy == cdk.RemovalPolicy.DESTROY:
             raise ValueError(

@@ -62,6 +62,7 @@ from constructs_lib.lake_access import (
     grant_prefix_write,
 )
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import boolean, instance, instance_list, integer, sequence, text
 
 #: The tag AmazonEMRServicePolicy_v2 requires on the subnet, the security groups and the cluster.
 EMR_MANAGED_POLICY_TAG = "for-use-with-amazon-emr-managed-policies"
@@ -159,6 +160,8 @@ class EmrCapacity:
             value = getattr(self, name)
             if not isinstance(value, str) or not _INSTANCE_TYPE.match(value):
                 raise ValueError(f"EmrCapacity.{name} must be an EC2 instance type such as 'm7g.xlarge'; got {value!r}")
+        for name in ("core_instances", "max_core_instances", "max_task_instances"):
+            integer("EmrCapacity", name, getattr(self, name))
         if self.core_instances < 1:
             raise ValueError(f"EmrCapacity.core_instances must be at least 1 (the on-demand minimum); got {self.core_instances}")
         if self.max_core_instances < self.core_instances:
@@ -184,6 +187,7 @@ class EmrKerberos:
                 "EmrKerberos.realm must be upper-case letters, digits, '.' and '-', starting with a letter "
                 f"(e.g. 'ANALYTICS.EXAMPLE.COM'); got {self.realm!r}"
             )
+        integer("EmrKerberos", "ticket_lifetime_hours", self.ticket_lifetime_hours)
         if self.ticket_lifetime_hours < 1:
             raise ValueError(f"EmrKerberos.ticket_lifetime_hours must be at least 1; got {self.ticket_lifetime_hours}")
 
@@ -265,6 +269,61 @@ def _check_private(vpc: ec2.IVpc, subnet: ec2.ISubnet) -> None:
         raise ValueError(f"EmrCluster: subnet must be a private subnet; got the public subnet {subnet.node.path}")
 
 
+def _check_types(
+    *,
+    cluster_name: object,
+    release_label: object,
+    vpc: object,
+    subnet: object,
+    capacity: object,
+    data_key: object,
+    log_bucket: object,
+    log_prefix: object,
+    idle_timeout: object,
+    read_locations: object,
+    write_locations: object,
+    catalog_databases: object,
+    applications: object,
+    tls_certificates_s3_uri: object,
+    kerberos: object,
+    key_pair_name: object,
+    log_key: object,
+    catalog_key: object,
+    termination_protection: object,
+) -> None:
+    """Wrong types (a ``str`` where a list is, an ARN where a CDK object is) and props without
+    effect, before the value checks below."""
+    owner = "EmrCluster"
+    for prop, value in (("cluster_name", cluster_name), ("release_label", release_label), ("log_prefix", log_prefix)):
+        text(owner, prop, value, allow_empty=True)
+    instance(owner, "vpc", vpc, ec2.IVpc)
+    instance(owner, "subnet", subnet, ec2.ISubnet)
+    instance(owner, "capacity", capacity, EmrCapacity)
+    instance(owner, "data_key", data_key, kms.IKey)
+    instance(owner, "log_bucket", log_bucket, s3.IBucket)
+    instance(owner, "idle_timeout", idle_timeout, cdk.Duration)
+    instance_list(owner, "read_locations", read_locations, LakeLocation)
+    instance_list(owner, "write_locations", write_locations, LakeLocation)
+    databases = sequence(owner, "catalog_databases", catalog_databases)
+    sequence(owner, "applications", applications)
+    if tls_certificates_s3_uri is not None:
+        text(owner, "tls_certificates_s3_uri", tls_certificates_s3_uri, allow_empty=True)
+    if kerberos is not None:
+        instance(owner, "kerberos", kerberos, EmrKerberos)
+    if key_pair_name is not None:
+        text(owner, "key_pair_name", key_pair_name, allow_empty=True)
+    if log_key is not None:
+        instance(owner, "log_key", log_key, kms.IKey)
+    if catalog_key is not None:
+        instance(owner, "catalog_key", catalog_key, kms.IKey)
+        if not databases:
+            raise ValueError(
+                f"{owner}: catalog_key has no effect without catalog_databases (the nodes read no catalog entry "
+                "to decrypt); leave it out"
+            )
+    boolean(owner, "termination_protection", termination_protection)
+
+
 def _nag_arn(stack: cdk.Stack, service: str, resource: str) -> str:
     """How cdk-nag names ``stack.format_arn(...)`` in a finding id: pseudo parameters that are
     still tokens (an environment-agnostic stack) appear as ``<AWS::Region>`` and so on."""
@@ -314,6 +373,14 @@ class EmrCluster(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
+        _check_types(
+            cluster_name=cluster_name, release_label=release_label, vpc=vpc, subnet=subnet, capacity=capacity,
+            data_key=data_key, log_bucket=log_bucket, log_prefix=log_prefix, idle_timeout=idle_timeout,
+            read_locations=read_locations, write_locations=write_locations, catalog_databases=catalog_databases,
+            applications=applications, tls_certificates_s3_uri=tls_certificates_s3_uri, kerberos=kerberos,
+            key_pair_name=key_pair_name, log_key=log_key, catalog_key=catalog_key,
+            termination_protection=termination_protection,
+        )
         check_data_removal_policy(removal_policy, owner="EmrCluster")
         _check_name(cluster_name)
         check_release_label(release_label)

@@ -16,6 +16,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
+from constructs_lib.validation import boolean, instance, string_list, text
+
 #: What a reader of encrypted objects needs on the key, and what a writer needs on top.
 KMS_READ_ACTIONS = ("kms:Decrypt",)
 KMS_WRITE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
@@ -53,7 +55,19 @@ class LakeLocation:
     key: kms.IKey | None = None
 
     def __post_init__(self) -> None:
+        instance("LakeLocation", "bucket", self.bucket, s3.IBucket)
+        text("LakeLocation", "prefix", self.prefix, allow_empty=True)
+        if self.key is not None:
+            instance("LakeLocation", "key", self.key, kms.IKey)
         check_prefix(self.prefix, owner="LakeLocation")
+
+
+def _check_grant(owner: str, grantee: object, bucket: object, prefix: object, key: object) -> None:
+    instance(owner, "grantee", grantee, iam.IGrantable)
+    instance(owner, "bucket", bucket, s3.IBucket)
+    check_prefix(text(owner, "prefix", prefix, allow_empty=True), owner=owner)
+    if key is not None:
+        instance(owner, "key", key, kms.IKey)
 
 
 def _list_statement(bucket: s3.IBucket, prefix: str) -> iam.PolicyStatement:
@@ -78,6 +92,7 @@ def key_statement(key: kms.IKey, actions: Sequence[str], *, via: str) -> iam.Pol
 
 def grant_prefix_read(grantee: iam.IGrantable, bucket: s3.IBucket, prefix: str, key: kms.IKey | None) -> None:
     """List and read objects under ``prefix`` (and decrypt them with ``key``)."""
+    _check_grant("grant_prefix_read", grantee, bucket, prefix, key)
     statements = [
         _list_statement(bucket, prefix),
         iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}*")]),
@@ -98,6 +113,8 @@ def grant_prefix_write(
 ) -> None:
     """List, read and write objects under ``prefix``; with ``delete`` also delete them (Spark's
     output committer removes its ``_temporary`` objects after a commit)."""
+    _check_grant("grant_prefix_write", grantee, bucket, prefix, key)
+    boolean("grant_prefix_write", "delete", delete)
     actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
     if delete:
         actions.append("s3:DeleteObject")
@@ -129,6 +146,12 @@ def grant_catalog_read(
 ) -> None:
     """Read-only catalog ``actions`` on the databases and all their tables, and decryption of
     the catalog's metadata (Glue Data Catalog encryption) through Glue only."""
+    owner = "grant_catalog_read"
+    instance(owner, "role", role, iam.IRole)
+    database_names = string_list(owner, "database_names", database_names, unique=True, allow_empty=False)
+    actions = string_list(owner, "actions", actions, allow_empty=False)
+    if catalog_key is not None:
+        instance(owner, "catalog_key", catalog_key, kms.IKey)
     stack = cdk.Stack.of(role)
     role.add_to_principal_policy(
         iam.PolicyStatement(

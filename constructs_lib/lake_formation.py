@@ -58,6 +58,7 @@ from constructs_lib.lake_formation_revocation import (
     IamAllowedPrincipalsRevocation,
     disable_iam_allowed_principals_for_new_tables,
 )
+from constructs_lib.validation import instance, sequence
 
 __all__ = [
     "COLUMN_FILTER_PERMISSIONS",
@@ -151,7 +152,7 @@ class DataLakeSettings(Construct):
         self._refuse_a_second_one_for_the_same_account_and_region(stack)
         if isinstance(admin_arns, str):
             raise ValueError(f"{owner}: admin_arns must be a sequence of ARNs, not one string; got {admin_arns!r}")
-        admins = [check_principal_arn(arn, owner=owner, prop="admin_arns") for arn in admin_arns]
+        admins = [check_principal_arn(arn, owner=owner, prop="admin_arns") for arn in sequence(owner, "admin_arns", admin_arns)]
         duplicates = sorted({arn for arn in admins if admins.count(arn) > 1})
         if duplicates:
             raise ValueError(f"{owner}: admin_arns names each admin once; got {duplicates!r} more than once")
@@ -263,6 +264,7 @@ class RegisteredLocations(Construct):
         owner = "RegisteredLocations"
         if isinstance(locations, (str, LakeLocation)) or not locations:
             raise ValueError(f"{owner}: locations must hold at least one LakeLocation; got {locations!r}")
+        locations = sequence(owner, "locations", locations)
         for location in locations:
             if not isinstance(location, LakeLocation):
                 raise ValueError(f"{owner}: every location must be a LakeLocation; got {location!r}")
@@ -272,6 +274,8 @@ class RegisteredLocations(Construct):
             raise ValueError(f"{owner}: each location is registered once; got {duplicates!r} more than once")
         if not isinstance(hybrid_access, bool):
             raise ValueError(f"{owner}: hybrid_access must be True or False; got {hybrid_access!r}")
+        if role is not None:
+            instance(owner, "role", role, iam.IRole)
         self.locations: tuple[LakeLocation, ...] = tuple(locations)
         self._own_role = role is None
         self.role: iam.IRole = role if role is not None else self._registration_role()

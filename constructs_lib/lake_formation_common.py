@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import aws_cdk as cdk
 
 from constructs_lib.lake_access import LakeLocation
+from constructs_lib.validation import sequence
 
 #: An IAM role or user ARN, the two kinds of principal these constructs grant to or make admins.
 IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
@@ -61,7 +62,7 @@ def check_names(values: Sequence[str], *, owner: str, prop: str) -> tuple[str, .
     """Distinct names (columns), each checked as :func:`check_name`."""
     if isinstance(values, str):
         raise ValueError(f"{owner}: {prop} must be a sequence of names, not one string; got {values!r}")
-    checked = tuple(check_name(v, owner=owner, prop=prop, allow_token=False) for v in values)
+    checked = tuple(check_name(v, owner=owner, prop=prop, allow_token=False) for v in sequence(owner, prop, values))
     duplicates = sorted({v for v in checked if checked.count(v) > 1})
     if duplicates:
         raise ValueError(f"{owner}: {prop} names each column once; got {duplicates!r} more than once")

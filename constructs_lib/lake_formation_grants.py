@@ -56,6 +56,7 @@ from constructs_lib.lake_formation_common import (
     location_arn,
     location_label,
 )
+from constructs_lib.validation import boolean, sequence
 
 #: Lake Formation permissions per resource type (Lake Formation permissions reference).
 DATABASE_PERMISSIONS = frozenset({"ALL", "ALTER", "CREATE_TABLE", "DESCRIBE", "DROP"})
@@ -73,7 +74,10 @@ _Cfn = lakeformation.CfnPrincipalPermissions
 def _check_permissions(permissions: Sequence[str], allowed: frozenset[str], *, owner: str, what: str) -> tuple[str, ...]:
     if isinstance(permissions, str):
         raise ValueError(f"{owner}: permissions must be a sequence of permission names, not one string; got {permissions!r}")
-    checked = tuple(permissions)
+    checked = tuple(sequence(owner, "permissions", permissions))
+    for permission in checked:
+        if not isinstance(permission, str):
+            raise TypeError(f"{owner}: permissions must hold permission names (strings) only; got {permission!r} in {list(checked)!r}")
     if not checked:
         raise ValueError(f"{owner}: permissions must name at least one permission; got {checked!r}")
     unknown = sorted(p for p in set(checked) if p not in allowed)
@@ -103,6 +107,7 @@ class DatabaseGrant:
 
     def __post_init__(self) -> None:
         check_name(self.database, owner="DatabaseGrant", prop="database")
+        boolean("DatabaseGrant", "with_grant_option", self.with_grant_option)
         object.__setattr__(
             self,
             "permissions",
@@ -138,6 +143,7 @@ class TableGrant:
             check_name(self.table, owner=owner, prop="table")
         columns = check_names(self.excluded_columns, owner=owner, prop="excluded_columns")
         object.__setattr__(self, "excluded_columns", columns)
+        boolean(owner, "with_grant_option", self.with_grant_option)
         if columns and self.table is None:
             raise ValueError(
                 f"{owner}: excluded_columns needs a named table (Lake Formation has no column filter on "
@@ -187,6 +193,7 @@ class LocationGrant:
     def __post_init__(self) -> None:
         if not isinstance(self.location, LakeLocation):
             raise ValueError(f"LocationGrant: location must be a LakeLocation; got {self.location!r}")
+        boolean("LocationGrant", "with_grant_option", self.with_grant_option)
 
     @property
     def permissions(self) -> tuple[str, ...]:
@@ -288,6 +295,7 @@ class DataCellsFilterGrant:
     def __post_init__(self) -> None:
         if not isinstance(self.filter, LakeDataCellsFilter):
             raise ValueError(f"DataCellsFilterGrant: filter must be a LakeDataCellsFilter; got {self.filter!r}")
+        boolean("DataCellsFilterGrant", "with_grant_option", self.with_grant_option)
         object.__setattr__(
             self,
             "permissions",
@@ -359,7 +367,7 @@ class LakePermissions(Construct):
         self.principal_arn: str = check_principal_arn(principal_arn, owner=owner, prop="principal_arn")
         if isinstance(grants, (str, bytes)) or not grants:
             raise ValueError(f"{owner}: grants must hold at least one grant; got {grants!r}")
-        self.grants: tuple[LakeGrant, ...] = tuple(grants)
+        self.grants: tuple[LakeGrant, ...] = tuple(sequence(owner, "grants", grants))
         for grant in self.grants:
             if not isinstance(grant, _GRANT_TYPES):
                 raise ValueError(

@@ -91,6 +91,7 @@ from constructs_lib.lake_formation_common import check_name, construct_id_of
 from constructs_lib.nag import LAMBDA_IN_VPC_RULES, acknowledge, nag_resource
 from constructs_lib.lake_formation_grants import DatabaseGrant, TableGrant, principal_permissions
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance, sequence
 
 OWNER = "IamAllowedPrincipalsRevocation"
 #: The handler's source: a self-contained folder shipped as package data (standard library and the
@@ -171,7 +172,10 @@ def _statements(per_database: Mapping[str, list[str]]) -> list[iam.PolicyStateme
 def _check_database_names(database_names: Sequence[str]) -> tuple[str, ...]:
     if isinstance(database_names, (str, bytes)) or not database_names:
         raise ValueError(f"{OWNER}: database_names must hold at least one database name; got {database_names!r}")
-    names = tuple(check_name(name, owner=OWNER, prop="database_names", allow_token=False) for name in database_names)
+    names = tuple(
+        check_name(name, owner=OWNER, prop="database_names", allow_token=False)
+        for name in sequence(OWNER, "database_names", database_names)
+    )
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ValueError(f"{OWNER}: database_names names each database once; got {duplicates!r} more than once")
@@ -238,6 +242,10 @@ class IamAllowedPrincipalsRevocation(Construct):
         super().__init__(scope, construct_id)
         self.database_names: tuple[str, ...] = _check_database_names(database_names)
         waits_for = _check_after(after, self.database_names)
+        if key is not None:
+            instance(OWNER, "key", key, kms.IKey)
+        instance(OWNER, "timeout", timeout, cdk.Duration)
+        instance(OWNER, "log_retention", log_retention, logs.RetentionDays)
         check_timeout(timeout, owner=OWNER)
         check_data_removal_policy(removal_policy, owner=OWNER)
         if not isinstance(restore_on_delete, bool):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from constructs_lib.validation import text
+
 _SEGMENT = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 #: Glue database and table names, the strictest consumer, allow at most 255 characters;
 #: Athena workgroups 128. Keep names short enough for every consumer.
@@ -25,7 +27,7 @@ class ResourceNamer:
 
     def __post_init__(self) -> None:
         for field_name in ("project", "stage"):
-            value = getattr(self, field_name)
+            value = text("ResourceNamer", field_name, getattr(self, field_name), allow_empty=True)
             if not _SEGMENT.match(value):
                 raise ValueError(
                     f"ResourceNamer.{field_name} must be lowercase letters, digits and single "
@@ -34,7 +36,7 @@ class ResourceNamer:
 
     def name(self, part: str) -> str:
         """``analytics-dev-raw-crawler`` for part ``raw-crawler``."""
-        if not _SEGMENT.match(part):
+        if not _SEGMENT.match(text("ResourceNamer.name", "part", part, allow_empty=True)):
             raise ValueError(
                 "name part must be lowercase letters, digits and single hyphens, starting "
                 f"with a letter; got {part!r}"

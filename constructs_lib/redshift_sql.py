@@ -51,6 +51,7 @@ from constructs import Construct
 
 from constructs_lib.deploy_time_function import FUNCTIONS_DIR, FunctionVpc, check_timeout, deploy_time_function
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance, sequence, text
 
 #: The handler's source: a self-contained folder (standard library and the runtime's boto3) inside
 #: this package, shipped in the wheel as package data, so an installed library finds it too.
@@ -134,6 +135,20 @@ class RedshiftSql(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
+        text("RedshiftSql", "cluster_identifier", cluster_identifier, allow_empty=True)
+        text("RedshiftSql", "database", database, allow_empty=True)
+        for prop, statements in (("create_statements", create_statements), ("delete_statements", delete_statements)):
+            if not isinstance(statements, str):  # one string: _check_statements says so
+                sequence("RedshiftSql", prop, statements)
+        instance("RedshiftSql", "secret", secret, secretsmanager.ISecret)
+        instance("RedshiftSql", "vpc", vpc, ec2.IVpc)
+        instance("RedshiftSql", "vpc_subnets", vpc_subnets, ec2.SubnetSelection)
+        if key is not None:
+            instance("RedshiftSql", "key", key, kms.IKey)
+        if security_group is not None:
+            instance("RedshiftSql", "security_group", security_group, ec2.ISecurityGroup)
+        instance("RedshiftSql", "timeout", timeout, cdk.Duration)
+        instance("RedshiftSql", "log_retention", log_retention, logs.RetentionDays)
         _check_target(cluster_identifier, database)
         self.create_statements: list[str] = _check_statements(create_statements, "create_statements", required=True)
         self.delete_statements: list[str] = _check_statements(delete_statements, "delete_statements", required=False)

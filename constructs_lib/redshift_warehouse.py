@@ -50,6 +50,7 @@ from constructs_lib.lake_access import (
 from constructs_lib.monitoring import notify
 from constructs_lib.nag import nag_resource
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.validation import instance, text
 
 OWNER = "RedshiftWarehouse"
 
@@ -120,6 +121,10 @@ class SnapshotCopy:
     retention_days: int
     grant_name: str
 
+    def __post_init__(self) -> None:
+        text("SnapshotCopy", "destination_region", self.destination_region, allow_empty=True)
+        text("SnapshotCopy", "grant_name", self.grant_name, allow_empty=True)
+
 
 @dataclass(frozen=True)
 class PauseResumeSchedule:
@@ -129,6 +134,10 @@ class PauseResumeSchedule:
 
     pause_schedule: str
     resume_schedule: str
+
+    def __post_init__(self) -> None:
+        text("PauseResumeSchedule", "pause_schedule", self.pause_schedule, allow_empty=True)
+        text("PauseResumeSchedule", "resume_schedule", self.resume_schedule, allow_empty=True)
 
 
 class RedshiftWarehouse(Construct):
@@ -165,6 +174,25 @@ class RedshiftWarehouse(Construct):
         cluster_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        for prop, value in (
+            ("node_type", node_type), ("admin_username", admin_username), ("database_name", database_name),
+            ("audit_log_prefix", audit_log_prefix), ("maintenance_window", maintenance_window),
+        ):
+            text(OWNER, prop, value, allow_empty=True)
+        if cluster_name is not None:
+            text(OWNER, "cluster_name", cluster_name, allow_empty=True)
+        instance(OWNER, "vpc", vpc, ec2.IVpc)
+        instance(OWNER, "vpc_subnets", vpc_subnets, ec2.SubnetSelection)
+        instance(OWNER, "audit_log_bucket", audit_log_bucket, s3.IBucket)
+        instance(OWNER, "admin_secret_rotation", admin_secret_rotation, cdk.Duration)
+        if alarm_topic is not None:
+            instance(OWNER, "alarm_topic", alarm_topic, sns.ITopic)
+        if encryption_key is not None:
+            instance(OWNER, "encryption_key", encryption_key, kms.IKey)
+        if snapshot_copy is not None:
+            instance(OWNER, "snapshot_copy", snapshot_copy, SnapshotCopy)
+        if pause_resume is not None:
+            instance(OWNER, "pause_resume", pause_resume, PauseResumeSchedule)
         _check_node_type_and_count(node_type, number_of_nodes)
         _check_port(port)
         _check_admin_username(admin_username)

@@ -72,6 +72,7 @@ from constructs import Construct
 from constructs_lib.deploy_time_function import FUNCTIONS_DIR, FunctionVpc, check_timeout, deploy_time_function
 from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
 from constructs_lib.search_domain import SearchDomain
+from constructs_lib.validation import instance, sequence
 
 OWNER = "SearchSecurityRoles"
 #: The handler's source: a self-contained folder (standard library and the runtime's boto3) shipped
@@ -137,7 +138,7 @@ _STAR_RESOURCE_REASON = (
 def _texts(value: Sequence[str], prop: str, *, required: bool) -> tuple[str, ...]:
     if isinstance(value, str):
         raise ValueError(f"SearchRole: {prop} must be a sequence of strings, not one string; got {value!r}")
-    items = tuple(value)
+    items = tuple(sequence("SearchRole", prop, value))
     if required and not items:
         raise ValueError(f"SearchRole: {prop} must not be empty; got {items!r}")
     for item in items:
@@ -245,7 +246,7 @@ class SearchRole:
 
 
 def _check_roles(roles: Sequence[SearchRole]) -> tuple[SearchRole, ...]:
-    checked = tuple(roles)
+    checked = tuple(sequence(OWNER, "roles", roles))
     if not checked:
         raise ValueError(f"{OWNER}: roles must hold at least one SearchRole; got {checked!r}")
     for role in checked:
@@ -285,6 +286,12 @@ class SearchSecurityRoles(Construct):
         if not isinstance(domain, SearchDomain):
             raise ValueError(f"{OWNER}: domain must be a SearchDomain (its master role signs the requests); got {domain!r}")
         self.roles: tuple[SearchRole, ...] = _check_roles(roles)
+        instance(OWNER, "vpc", vpc, ec2.IVpc)
+        instance(OWNER, "vpc_subnets", vpc_subnets, ec2.SubnetSelection)
+        if key is not None:
+            instance(OWNER, "key", key, kms.IKey)
+        instance(OWNER, "timeout", timeout, cdk.Duration)
+        instance(OWNER, "log_retention", log_retention, logs.RetentionDays)
         self._check_unclaimed(domain)
         check_timeout(timeout, owner=OWNER)
         check_data_removal_policy(removal_policy, owner=OWNER)

@@ -39,6 +39,18 @@ def string_list(owner: str, prop: str, value: object, *, unique: bool = False, a
     return items
 
 
+def sequence(owner: str, prop: str, value: object, *, allow_empty: bool = True) -> list[Any]:
+    """A list or tuple, its items left to the caller's own checks; a single ``str`` is refused (not
+    split into characters), and so is anything that is not a sequence."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{owner}: {prop} must be a list, not a single string; got {value!r} (write [{value!r}])")
+    if not isinstance(value, Sequence):
+        raise TypeError(f"{owner}: {prop} must be a list; got {_type_name(value)} {value!r}")
+    if not allow_empty and not value:
+        raise ValueError(f"{owner}: {prop} must not be empty")
+    return list(value)
+
+
 def instance_list(owner: str, prop: str, value: object, kind: type[T] | tuple[type, ...], *, allow_empty: bool = True) -> list[T]:
     """A list or tuple of ``kind`` objects (a single object, or a ``str``, is refused)."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):

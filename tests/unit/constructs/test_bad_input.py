@@ -17,33 +17,60 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 
 from constructs_lib import (
     AlarmTopic,
     AthenaWorkgroup,
+    DatabaseGrant,
     DataCatalogEncryption,
+    DataCellsFilterGrant,
+    DataLakeSettings,
     DataNetwork,
+    EmrCapacity,
+    EmrCluster,
+    EmrKerberos,
     EtlWorkflow,
     GlueSecurity,
+    IamAllowedPrincipalsRevocation,
     IotTelemetryRule,
     LakeCrawler,
+    LakeDataCellsFilter,
     LakeEtlJob,
+    LakeLocation,
+    LakePermissions,
+    LocationGrant,
     NamedQuery,
+    PauseResumeSchedule,
     RawZoneDelivery,
+    RedshiftSql,
+    RedshiftWarehouse,
+    RegisteredLocations,
+    ResourceNamer,
     SearchCapacity,
     SearchDomain,
+    SearchRole,
+    SearchSecurityRoles,
+    SnapshotCopy,
     StreamToSearchDelivery,
+    TableGrant,
     TelemetryStream,
+    grant_catalog_read,
+    grant_prefix_read,
+    grant_prefix_write,
 )
 from tests.unit.constructs.ingestion_helpers import stack
 
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+ROLE_ARN = "arn:aws:iam::111122223333:role/team-analyst"
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:team-admin-AbCdEf"
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
 
 
@@ -66,13 +93,66 @@ def _security(scope: cdk.Stack) -> GlueSecurity:
 
 
 def _vpc(scope: cdk.Stack) -> ec2.IVpc:
-    return ec2.Vpc.from_vpc_attributes(
+    found = scope.node.try_find_child("Vpc")
+    return found if found is not None else ec2.Vpc.from_vpc_attributes(
         scope, "Vpc", vpc_id="vpc-1", availability_zones=["eu-west-1a", "eu-west-1b"],
         isolated_subnet_ids=["subnet-1", "subnet-2"], vpc_cidr_block="10.20.0.0/16",
     )
 
 
 SMALL = dict(data_node_instance_type="r7g.large.search", data_nodes=2, volume_size_gib=20)
+ISOLATED = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+EMR_CAPACITY = dict(
+    primary_instance_type="m7g.xlarge", core_instance_type="r7g.2xlarge", core_instances=2, max_core_instances=5,
+    task_instance_type="c7g.4xlarge", max_task_instances=0,
+)
+
+
+def _location(scope: cdk.Stack, prefix: str = "raw/") -> LakeLocation:
+    return LakeLocation(bucket=_bucket(scope), prefix=prefix, key=_key(scope))
+
+
+def _role(scope: cdk.Stack) -> iam.IRole:
+    found = scope.node.try_find_child("Grantee")
+    return found if found is not None else iam.Role(scope, "Grantee", assumed_by=iam.AccountRootPrincipal())
+
+
+def _emr(scope: cdk.Stack, **p: Any) -> EmrCluster:
+    vpc = _vpc(scope)
+    return EmrCluster(scope, "Subject", **{
+        "release_label": "emr-7.5.0", "vpc": vpc, "subnet": vpc.isolated_subnets[0], "capacity": EmrCapacity(**EMR_CAPACITY),
+        "data_key": _key(scope), "log_bucket": _bucket(scope), "log_prefix": "emr/", "idle_timeout": cdk.Duration.hours(1),
+        "read_locations": [_location(scope)], "write_locations": [_location(scope, "curated/")], **p,
+    })
+
+
+def _warehouse(scope: cdk.Stack, **p: Any) -> RedshiftWarehouse:
+    return RedshiftWarehouse(scope, "Subject", **{
+        "vpc": _vpc(scope), "vpc_subnets": ISOLATED, "audit_log_bucket": s3.Bucket(
+            scope, "Audit", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        ),
+        "admin_secret_rotation": cdk.Duration.days(30), "alarm_topic": None, **p,
+    })
+
+
+def _sql(scope: cdk.Stack, **p: Any) -> RedshiftSql:
+    return RedshiftSql(scope, "Subject", **{
+        "secret": secretsmanager.Secret.from_secret_complete_arn(scope, "Secret", SECRET_ARN), "vpc": _vpc(scope),
+        "vpc_subnets": ISOLATED, **p,
+    })
+
+
+def _search_roles(scope: cdk.Stack, **p: Any) -> SearchSecurityRoles:
+    domain = SearchDomain(scope, "Search", vpc=_vpc(scope), vpc_subnets=ISOLATED, capacity=SearchCapacity(**SMALL))
+    return SearchSecurityRoles(scope, "Subject", **{"domain": domain, "vpc": _vpc(scope), "vpc_subnets": ISOLATED, **p})
+
+
+def _cells_filter(scope: cdk.Stack) -> LakeDataCellsFilter:
+    return LakeDataCellsFilter(scope, "Filter", database_name="team_db", table_name="events", name="eu_rows")
+
+
+ANALYSTS = SearchRole.reader([ROLE_ARN], ["logs-*"], name="analysts")
 
 #: construct -> (builder(scope, **props), its valid props). Builders add what needs a scope.
 Builder = Callable[..., Any]
@@ -148,15 +228,90 @@ BUILDERS: dict[str, tuple[Builder, dict[str, Any]]] = {
         ),
         {"transform_memory_mib": 256, "transform_layers": []},
     ),
+    "EmrCluster": (
+        _emr,
+        {"cluster_name": "team-cluster", "catalog_databases": ["team_db"], "applications": ["Livy"], "catalog_key": "key",
+         "termination_protection": False},
+    ),
+    "EmrCapacity": (lambda scope, **p: EmrCapacity(**p), EMR_CAPACITY),
+    "EmrKerberos": (lambda scope, **p: EmrKerberos(**p), {"realm": "TEAM.EXAMPLE.COM", "ticket_lifetime_hours": 24}),
+    "RedshiftWarehouse": (
+        _warehouse,
+        {"node_type": "ra3.xlplus", "number_of_nodes": 1, "port": 5441, "admin_username": "team_admin",
+         "database_name": "team", "audit_log_prefix": "redshift/", "snapshot_retention_days": 7,
+         "maintenance_window": "sun:03:00-sun:03:30"},
+    ),
+    "SnapshotCopy": (
+        lambda scope, **p: SnapshotCopy(**p),
+        {"destination_region": "eu-central-1", "retention_days": 7, "grant_name": "team-grant"},
+    ),
+    "PauseResumeSchedule": (
+        lambda scope, **p: PauseResumeSchedule(**p),
+        {"pause_schedule": "cron(0 19 ? * MON-FRI *)", "resume_schedule": "cron(0 7 ? * MON-FRI *)"},
+    ),
+    "RedshiftSql": (
+        _sql, {"cluster_identifier": "team-dw", "database": "team", "create_statements": ["SELECT 1"], "delete_statements": []}
+    ),
+    "SearchSecurityRoles": (_search_roles, {"roles": [ANALYSTS]}),
+    "SearchRole": (
+        lambda scope, **p: SearchRole(**p),
+        {"name": "analysts", "backend_role_arns": [ROLE_ARN], "index_patterns": ["logs-*"], "index_actions": ["crud"]},
+    ),
+    "DataLakeSettings": (
+        lambda scope, **p: DataLakeSettings(scope, "Subject", **p),
+        {"admin_arns": [ROLE_ARN], "deployment_role_arn": "arn:aws:iam::111122223333:role/team-deploy"},
+    ),
+    "LakeLocation": (lambda scope, **p: LakeLocation(**{"bucket": _bucket(scope), "key": _key(scope), **p}), {"prefix": "raw/"}),
+    "RegisteredLocations": (
+        lambda scope, **p: RegisteredLocations(scope, "Subject", **{"locations": [_location(scope)], **p}),
+        {"hybrid_access": False},
+    ),
+    "LakePermissions": (
+        lambda scope, **p: LakePermissions(scope, "Subject", **p),
+        {"principal_arn": ROLE_ARN, "grants": [DatabaseGrant("team_db", ["DESCRIBE"])]},
+    ),
+    "DatabaseGrant": (lambda scope, **p: DatabaseGrant(**p), {"database": "team_db", "permissions": ["DESCRIBE"]}),
+    "TableGrant": (
+        lambda scope, **p: TableGrant(**p),
+        {"database": "team_db", "table": "events", "permissions": ["SELECT"], "excluded_columns": ["email"]},
+    ),
+    "LocationGrant": (lambda scope, **p: LocationGrant(**{"location": _location(scope), **p}), {"with_grant_option": False}),
+    "DataCellsFilterGrant": (
+        lambda scope, **p: DataCellsFilterGrant(**{"filter": _cells_filter(scope), **p}), {"permissions": ["SELECT"]}
+    ),
+    "LakeDataCellsFilter": (
+        lambda scope, **p: LakeDataCellsFilter(scope, "Subject", **p),
+        {"database_name": "team_db", "table_name": "events", "name": "eu_rows", "row_filter": "region = 'eu'",
+         "excluded_columns": ["email"]},
+    ),
+    "IamAllowedPrincipalsRevocation": (
+        lambda scope, **p: IamAllowedPrincipalsRevocation(scope, "Subject", **p),
+        {"database_names": ["team_db"], "restore_on_delete": False},
+    ),
+    "ResourceNamer": (lambda scope, **p: ResourceNamer(**p), {"project": "team", "stage": "dev"}),
+    "ResourceNamer.name": (lambda scope, **p: ResourceNamer("team", "dev").name(**p), {"part": "raw"}),
+    "grant_prefix_read": (
+        lambda scope, **p: grant_prefix_read(**{"grantee": _role(scope), "bucket": _bucket(scope), "key": _key(scope), **p}),
+        {"prefix": "raw/"},
+    ),
+    "grant_prefix_write": (
+        lambda scope, **p: grant_prefix_write(**{"grantee": _role(scope), "bucket": _bucket(scope), "key": _key(scope), **p}),
+        {"prefix": "curated/", "delete": True},
+    ),
+    "grant_catalog_read": (
+        lambda scope, **p: grant_catalog_read(**{"role": _role(scope), **p}),
+        {"database_names": ["team_db"], "catalog_key": "key", "actions": ["glue:GetTable"]},
+    ),
 }
 
 
-def build(name: str, **overrides: Any) -> Any:
+def build(name: str, /, **overrides: Any) -> Any:
     builder, props = BUILDERS[name]
     scope = stack()
     props = {**props, **overrides}
-    if props.get("log_key") == "key":
-        props["log_key"] = _key(scope)
+    for prop in ("log_key", "catalog_key"):
+        if props.get(prop) == "key":
+            props[prop] = _key(scope)
     if name == "EtlWorkflow" and props.get("steps") == "job":
         job = LakeEtlJob(
             scope, "Job", job_name="team-job", script=glue.Code.from_bucket(_bucket(scope), "job.py"),
@@ -219,6 +374,123 @@ CASES: list[tuple[str, str, Any, type[Exception], str]] = [
     ("LakeCrawler", "database_name", None, TypeError, "must be a string"),
     ("IotTelemetryRule", "topic_prefix", 7, TypeError, "must be a string"),
     ("IotTelemetryRule", "log_key", KEY_ARN, TypeError, "must be a IKey"),
+    # EmrCluster, EmrCapacity, EmrKerberos
+    ("EmrCluster", "catalog_databases", "team_db", TypeError, "not a single string"),
+    ("EmrCluster", "catalog_databases", 7, TypeError, "must be a list"),
+    ("EmrCluster", "applications", "Livy", TypeError, "not a single string"),
+    ("EmrCluster", "read_locations", "s3://team-lake/raw/", TypeError, "must be a list"),
+    ("EmrCluster", "write_locations", ["s3://team-lake/curated/"], TypeError, "must hold LakeLocation"),
+    ("EmrCluster", "capacity", "m7g.xlarge", TypeError, "must be a EmrCapacity"),
+    ("EmrCluster", "kerberos", "TEAM.EXAMPLE.COM", TypeError, "must be a EmrKerberos"),
+    ("EmrCluster", "data_key", KEY_ARN, TypeError, "must be a IKey"),
+    ("EmrCluster", "log_key", KEY_ARN, TypeError, "must be a IKey"),
+    ("EmrCluster", "catalog_key", KEY_ARN, TypeError, "must be a IKey"),
+    ("EmrCluster", "log_bucket", "team-logs", TypeError, "must be a IBucket"),
+    ("EmrCluster", "idle_timeout", 3600, TypeError, "must be a Duration"),
+    ("EmrCluster", "termination_protection", "false", TypeError, "True or False"),
+    ("EmrCluster", "cluster_name", 7, TypeError, "must be a string"),
+    ("EmrCluster", "log_prefix", None, TypeError, "must be a string"),
+    ("EmrCluster", "key_pair_name", 7, TypeError, "must be a string"),
+    ("EmrCluster", "tls_certificates_s3_uri", 7, TypeError, "must be a string"),
+    ("EmrCapacity", "core_instances", "2", TypeError, "must be an int"),
+    ("EmrCapacity", "max_core_instances", True, TypeError, "must be an int"),
+    ("EmrCapacity", "max_task_instances", 1.5, TypeError, "must be an int"),
+    ("EmrKerberos", "ticket_lifetime_hours", "24", TypeError, "must be an int"),
+    # RedshiftWarehouse, SnapshotCopy, PauseResumeSchedule (the int and percent props keep their range messages)
+    ("RedshiftWarehouse", "node_type", 7, TypeError, "must be a string"),
+    ("RedshiftWarehouse", "number_of_nodes", "2", ValueError, "got '2'"),
+    ("RedshiftWarehouse", "port", "5441", ValueError, "got '5441'"),
+    ("RedshiftWarehouse", "snapshot_retention_days", True, ValueError, "whole number"),
+    ("RedshiftWarehouse", "cpu_alarm_percent", "90", ValueError, "above 0 and below 100"),
+    ("RedshiftWarehouse", "admin_username", None, TypeError, "must be a string"),
+    ("RedshiftWarehouse", "maintenance_window", 3, TypeError, "must be a string"),
+    ("RedshiftWarehouse", "cluster_name", 7, TypeError, "must be a string"),
+    ("RedshiftWarehouse", "admin_secret_rotation", 30, TypeError, "must be a Duration"),
+    ("RedshiftWarehouse", "vpc_subnets", "subnet-1", TypeError, "must be a SubnetSelection"),
+    ("RedshiftWarehouse", "audit_log_bucket", "team-audit", TypeError, "must be a IBucket"),
+    ("RedshiftWarehouse", "alarm_topic", "arn:aws:sns:eu-west-1:111122223333:alarms", TypeError, "must be a ITopic"),
+    ("RedshiftWarehouse", "encryption_key", KEY_ARN, TypeError, "must be a IKey"),
+    ("RedshiftWarehouse", "snapshot_copy", "eu-central-1", TypeError, "must be a SnapshotCopy"),
+    ("RedshiftWarehouse", "pause_resume", "cron(0 19 ? * MON-FRI *)", TypeError, "must be a PauseResumeSchedule"),
+    ("SnapshotCopy", "destination_region", 7, TypeError, "must be a string"),
+    ("SnapshotCopy", "grant_name", None, TypeError, "must be a string"),
+    ("PauseResumeSchedule", "pause_schedule", None, TypeError, "must be a string"),
+    ("PauseResumeSchedule", "resume_schedule", 7, TypeError, "must be a string"),
+    # RedshiftSql
+    ("RedshiftSql", "create_statements", "SELECT 1", ValueError, "not one string"),
+    ("RedshiftSql", "delete_statements", 5, TypeError, "must be a list"),
+    ("RedshiftSql", "create_statements", ["SELECT 1", 7], ValueError, "non-empty string"),
+    ("RedshiftSql", "cluster_identifier", 7, TypeError, "must be a string"),
+    ("RedshiftSql", "database", None, TypeError, "must be a string"),
+    ("RedshiftSql", "secret", SECRET_ARN, TypeError, "must be a ISecret"),
+    ("RedshiftSql", "key", KEY_ARN, TypeError, "must be a IKey"),
+    ("RedshiftSql", "security_group", "sg-1", TypeError, "must be a ISecurityGroup"),
+    ("RedshiftSql", "timeout", 300, TypeError, "must be a Duration"),
+    ("RedshiftSql", "log_retention", 30, TypeError, "must be a RetentionDays"),
+    # SearchSecurityRoles, SearchRole
+    ("SearchSecurityRoles", "roles", "analysts", TypeError, "not a single string"),
+    ("SearchSecurityRoles", "roles", ANALYSTS, TypeError, "must be a list"),
+    ("SearchSecurityRoles", "key", KEY_ARN, TypeError, "must be a IKey"),
+    ("SearchSecurityRoles", "timeout", 300, TypeError, "must be a Duration"),
+    ("SearchSecurityRoles", "log_retention", 30, TypeError, "must be a RetentionDays"),
+    ("SearchSecurityRoles", "vpc_subnets", "subnet-1", TypeError, "must be a SubnetSelection"),
+    ("SearchRole", "index_patterns", "logs-*", ValueError, "not one string"),
+    ("SearchRole", "backend_role_arns", 5, TypeError, "must be a list"),
+    ("SearchRole", "index_actions", ["crud", 7], ValueError, "non-empty string"),
+    # DataCatalogEncryption, DataLakeSettings, LakeLocation, RegisteredLocations
+    ("DataCatalogEncryption", "existing_key", KEY_ARN, TypeError, "must be a IKey"),
+    ("DataLakeSettings", "admin_arns", ROLE_ARN, ValueError, "not one string"),
+    ("DataLakeSettings", "admin_arns", 5, TypeError, "must be a list"),
+    ("DataLakeSettings", "deployment_role_arn", 7, ValueError, "IAM role or user ARN"),
+    ("LakeLocation", "bucket", "team-lake", TypeError, "must be a IBucket"),
+    ("LakeLocation", "prefix", 7, TypeError, "must be a string"),
+    ("LakeLocation", "key", KEY_ARN, TypeError, "must be a IKey"),
+    ("RegisteredLocations", "locations", "s3://team-lake/raw/", ValueError, "at least one LakeLocation"),
+    ("RegisteredLocations", "locations", 5, TypeError, "must be a list"),
+    ("RegisteredLocations", "hybrid_access", "no", ValueError, "True or False"),
+    ("RegisteredLocations", "role", ROLE_ARN, TypeError, "must be a IRole"),
+    # LakePermissions and its grant rows, LakeDataCellsFilter
+    ("LakePermissions", "grants", DatabaseGrant("team_db", ["DESCRIBE"]), TypeError, "must be a list"),
+    ("LakePermissions", "grants", "team_db", ValueError, "at least one grant"),
+    ("LakePermissions", "principal_arn", 7, ValueError, "IAM role or user ARN"),
+    ("DatabaseGrant", "permissions", "DESCRIBE", ValueError, "not one string"),
+    ("DatabaseGrant", "permissions", 5, TypeError, "must be a list"),
+    ("DatabaseGrant", "permissions", [5], TypeError, "permission names"),
+    ("DatabaseGrant", "with_grant_option", "yes", TypeError, "True or False"),
+    ("TableGrant", "excluded_columns", "email", ValueError, "not one string"),
+    ("TableGrant", "excluded_columns", 5, TypeError, "must be a list"),
+    ("TableGrant", "with_grant_option", 1, TypeError, "True or False"),
+    ("LocationGrant", "location", "s3://team-lake/raw/", ValueError, "must be a LakeLocation"),
+    ("LocationGrant", "with_grant_option", "true", TypeError, "True or False"),
+    ("DataCellsFilterGrant", "permissions", "SELECT", ValueError, "not one string"),
+    ("DataCellsFilterGrant", "with_grant_option", "yes", TypeError, "True or False"),
+    ("LakeDataCellsFilter", "excluded_columns", "email", ValueError, "not one string"),
+    ("LakeDataCellsFilter", "excluded_columns", 5, TypeError, "must be a list"),
+    ("LakeDataCellsFilter", "row_filter", 7, ValueError, "non-empty PartiQL"),
+    ("LakeDataCellsFilter", "name", 7, ValueError, "bytes of UTF-8"),
+    # IamAllowedPrincipalsRevocation
+    ("IamAllowedPrincipalsRevocation", "database_names", "team_db", ValueError, "at least one database name"),
+    ("IamAllowedPrincipalsRevocation", "database_names", 5, TypeError, "must be a list"),
+    ("IamAllowedPrincipalsRevocation", "restore_on_delete", "true", ValueError, "True or False"),
+    ("IamAllowedPrincipalsRevocation", "key", KEY_ARN, TypeError, "must be a IKey"),
+    ("IamAllowedPrincipalsRevocation", "timeout", 300, TypeError, "must be a Duration"),
+    ("IamAllowedPrincipalsRevocation", "log_retention", 30, TypeError, "must be a RetentionDays"),
+    ("IamAllowedPrincipalsRevocation", "after", {"other_db": []}, ValueError, "does not list"),
+    # the public helpers
+    ("ResourceNamer", "project", 7, TypeError, "must be a string"),
+    ("ResourceNamer", "stage", None, TypeError, "must be a string"),
+    ("ResourceNamer.name", "part", 7, TypeError, "must be a string"),
+    ("grant_prefix_read", "prefix", 7, TypeError, "must be a string"),
+    ("grant_prefix_read", "prefix", "raw", ValueError, "S3 prefix"),
+    ("grant_prefix_read", "bucket", "team-lake", TypeError, "must be a IBucket"),
+    ("grant_prefix_read", "key", KEY_ARN, TypeError, "must be a IKey"),
+    ("grant_prefix_write", "delete", "yes", TypeError, "True or False"),
+    ("grant_prefix_write", "grantee", ROLE_ARN, TypeError, "must be a IGrantable"),
+    ("grant_catalog_read", "database_names", "team_db", TypeError, "not a single string"),
+    ("grant_catalog_read", "database_names", [], ValueError, "must not be empty"),
+    ("grant_catalog_read", "actions", "glue:GetTable", TypeError, "not a single string"),
+    ("grant_catalog_read", "catalog_key", KEY_ARN, TypeError, "must be a IKey"),
+    ("grant_catalog_read", "role", ROLE_ARN, TypeError, "must be a IRole"),
 ]
 
 
@@ -231,6 +503,11 @@ def test_bad_input_names_the_construct_and_the_prop(name: str, prop: str, value:
     message = str(raised.value)
     assert message.startswith(f"{name}:"), message
     assert prop in message and says in message, message
+
+
+def test_an_emr_catalog_key_without_catalog_databases_is_refused() -> None:
+    with pytest.raises(ValueError, match="EmrCluster: catalog_key has no effect without catalog_databases"):
+        build("EmrCluster", catalog_databases=[])
 
 
 @pytest.mark.parametrize(
