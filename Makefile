@@ -16,7 +16,7 @@ APP_STAMP := $(VENV)/.app-requirements
 DEV_STAMP := $(VENV)/.dev-requirements
 CLI_STAMP := node_modules/.installed
 
-.PHONY: help install install-dev synth synth-all test lint bench docs snapshots diff diff-deployed deploy clean preflight smoke trino pipeline
+.PHONY: help install install-dev synth synth-all test test-fast lint bench docs snapshots diff diff-deployed deploy clean preflight smoke trino pipeline
 
 help: ## List every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,13 @@ test: install-dev trino ## Run the whole test suite (every gate: cdk-nag, cfn-li
 
 # The pinned Trino server (tools/trino/artifacts.py: version and SHA-256/SHA-1 of each file) in the
 # git-ignored .cache/trino/, which `make clean` keeps; the saved-query tests run on it.
+# The inner loop: the library's construct tests, config validation, the Lambda code and the simulator.
+# No whole-app synth, no Spark, no Trino, no CLI; `make test` runs all of these too.
+FAST_TESTS := tests/unit/constructs tests/unit/config tests/lambda tests/scripts
+
+test-fast: install-dev ## The fast tier for the inner loop (about a minute): construct, config, Lambda and simulator tests
+	$(PY) -m pytest -q $(FAST_TESTS)
+
 trino: | $(VENV)/bin/python ## Fetch the pinned Trino (about 450 MB from Maven Central, once; checksums verified) into .cache/trino/
 	$(PY) -m tools.trino.install
 
