@@ -17,9 +17,15 @@ ACCOUNT = "111122223333"
 
 
 class StubbedClients:
-    """``clients("s3")`` returns the same stubbed client every time; ``stub("s3")`` its Stubber."""
+    """``clients("s3")`` returns the same stubbed client every time; ``stub("s3")`` its Stubber.
+
+    Every instance is registered in :attr:`made`; tests/tools/conftest.py checks after each test
+    that each one was asked for every response its test queued (no check skipped a call)."""
+
+    made: list[StubbedClients] = []
 
     def __init__(self, region: str = REGION) -> None:
+        StubbedClients.made.append(self)
         self.session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", aws_session_token="testing", region_name=region
         )

