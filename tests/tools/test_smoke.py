@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from config import load_config
 from tests.tools.aws_stubs import ACCOUNT, REGION, StubbedClients
 from tests.tools.smoke_fakes import (
