@@ -27,7 +27,7 @@ from constructs_lib import (
     TableGrant,
     grant_catalog_read,
 )
-from constructs_lib.lake_formation_grants import LakeGrant
+from constructs_lib.lake_formation import LakeGrant
 from stacks.lake_permissions import GrantRow, persona_rows
 
 #: What an analyst's own IAM policy needs to read Lake Formation governed tables through Athena:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from constructs_lib.naming import ResourceNamer
+from constructs_lib import ResourceNamer
 
 TABLE_NAME = "telemetry"
 ZONE_PREFIX = "telemetry/"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aws_cdk import aws_glue as glue
 
-from constructs_lib.athena_workgroup import NamedQuery
+from constructs_lib import NamedQuery
 
 TABLE_NAME = "telemetry"
 #: Where the job writes (curated bucket) and what it reads (raw bucket), and its quarantine.
