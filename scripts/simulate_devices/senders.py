@@ -42,7 +42,7 @@ from typing import Any, Generic, Protocol, TextIO, TypeVar
 # of a reading (deployed with the Firehose transform, shipped to Glue). `python -m
 # scripts.simulate_devices` from the repository root only puts the root on sys.path, so the asset
 # root is added explicitly before the contract is imported.
-_LAMBDA_SRC = str(Path(__file__).resolve().parent.parent / "lambda_src")
+_LAMBDA_SRC = str(Path(__file__).resolve().parents[2] / "lambda_src")
 if _LAMBDA_SRC not in sys.path:
     sys.path.insert(0, _LAMBDA_SRC)
 
