@@ -1,8 +1,10 @@
-"""``python -m scripts.simulate_devices``: the command line (see ``scripts/README.md``)."""
+"""``python -m scripts.simulate_devices``: the command line (:func:`.cli.main`; see ``scripts/README.md``).
+
+Kept to the call alone so that importing the package never parses ``sys.argv``."""
 
 import sys
 
-from .senders import main
+from .cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

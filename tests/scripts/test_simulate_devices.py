@@ -68,7 +68,7 @@ def no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a test tried to create a real boto3 client factory")
 
-    monkeypatch.setattr(sim.senders, "boto3_client_factory", refuse)
+    monkeypatch.setattr(sim.cli, "boto3_client_factory", refuse)
 
 
 @pytest.fixture
