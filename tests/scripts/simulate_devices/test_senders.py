@@ -23,7 +23,7 @@ from botocore.stub import Stubber
 import telemetry_contract
 from scripts import simulate_devices as sim
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NOW = dt.datetime(2026, 11, 23, 8, 15, 2, 125000, tzinfo=dt.timezone.utc)
 ENDPOINT = "abc123example-ats.iot.eu-west-1.amazonaws.com"
 
