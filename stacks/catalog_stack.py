@@ -29,11 +29,12 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
-from aws_cdk import aws_sns as sns
 from constructs import Construct
+
+from config.model import AthenaConfig, CatalogConfig, GovernanceConfig
 
 from constructs_lib import (
     AthenaWorkgroup,
@@ -45,13 +46,13 @@ from constructs_lib import (
     LakeEtlJob,
     LakeLocation,
     RegisteredLocations,
-    ResourceNamer,
     disable_iam_allowed_principals_for_new_tables,
 )
-from stacks.acknowledgments import acknowledge_catalog_findings
-from stacks.lake_governance import GovernanceSettings, grant_persona, persona_role, serialize_lake_grants
+from constructs_lib.nag import INLINE_POLICY_RULES, acknowledge, acknowledge_resources
+from stacks.environment import EnvironmentSettings, EnvironmentStack, LakeResources
+from stacks.lake_governance import grant_persona, persona_role, serialize_lake_grants
 from stacks.lake_permissions import GrantRow
-from stacks.log_retention import retention_days
+from stacks.nag_reasons import INLINE_GRANT_POLICIES
 from stacks.telemetry_tables import (
     CURATED_COLUMNS,
     CURATED_PREFIX,
@@ -67,8 +68,50 @@ JOB_SCRIPT = GLUE_SCRIPTS / "raw_to_curated.py"
 #: Athena's cutoff is in bytes; the config states decimal megabytes (10^6 bytes).
 MEGABYTE = 1_000_000
 
+ZONE_PREFIX_OBJECTS = (
+    "Objects under one zone prefix of one data lake bucket (<bucket>/<prefix>*): a crawler or job "
+    "reads and writes object keys that are new on every delivery or run, so they cannot be named in "
+    "advance. Listing is limited to the same prefix (s3:prefix condition) and the bucket key may be "
+    "used only through S3 (kms:ViaService)."
+)
+GLUE_MANAGED_LOG_GROUPS = (
+    "Glue creates the log groups of crawlers and jobs that run under a security configuration itself, "
+    "with names derived from the role and the configuration; the wildcard covers Glue's own "
+    "/aws-glue/crawlers* or /aws-glue/jobs* log groups of this account and region only."
+)
+PUT_METRIC_DATA_HAS_NO_RESOURCES = (
+    "cloudwatch:PutMetricData supports no resource narrower than '*'; the statement is limited to "
+    "the Glue namespace with the cloudwatch:namespace condition."
+)
+ENCRYPTED_TOPIC_PUBLISH_GRANT = (
+    "CDK's publish grant on the KMS-encrypted alarm topic: SNS needs kms:GenerateDataKey* (data keys "
+    "with or without plaintext) and kms:Decrypt on the topic's key, and on that key only."
+)
+REGISTRATION_ROLE_READS_THE_ZONE = (
+    "Objects under one registered zone prefix (<bucket>/telemetry/*): Lake Formation assumes the "
+    "registration role to vend credentials for any object of a governed table, including objects written "
+    "after registration, and scopes each vended credential down to the table being read. Listing is "
+    "limited to the prefix (s3:prefix condition) and the lake key may be used only through S3."
+)
+GET_DATA_ACCESS_HAS_NO_RESOURCES = (
+    "lakeformation:GetDataAccess supports no resource narrower than '*'. It only lets the persona ask Lake "
+    "Formation for credentials: Lake Formation vends them only for tables, columns and rows the persona "
+    "was granted (stacks/lake_permissions.py), so the wildcard widens nothing."
+)
+PERSONA_READS_THE_CURATED_CATALOG = (
+    "Read-only Glue catalog actions on the tables of the one curated database (<database>/*), so the "
+    "persona can plan queries over tables added later; what it may actually select (tables, columns, "
+    "rows) is decided by its Lake Formation grants, not by this IAM statement."
+)
+PERSONA_WRITES_ITS_QUERY_RESULTS = (
+    "Objects under the analysts workgroup's results prefix (<query-results bucket>/analysts/*): Athena "
+    "writes each query's result under a new, unpredictable key with the caller's credentials, and the "
+    "persona reads its results back. Listing is limited to the prefix and the lake key is usable through "
+    "S3 only; the workgroup enforces this output location."
+)
 
-class CatalogStack(cdk.Stack):
+
+class CatalogStack(EnvironmentStack):
     """Attributes: ``raw_database``, ``curated_database`` and their plain names
     ``raw_database_name``, ``curated_database_name`` (for SQL that other stacks write),
     ``curated_table``, ``security``,
@@ -78,39 +121,28 @@ class CatalogStack(cdk.Stack):
     ``restricted_rows`` (the data cells filter), ``analyst_role``, ``restricted_analyst_role`` and
     ``lake_permissions`` (persona -> LakePermissions)."""
 
+    DESCRIPTION = "Glue catalog, raw-to-curated ETL workflow and Athena workgroups of the {env} environment"
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        namer: ResourceNamer,
-        raw_bucket: s3.IBucket,
-        curated_bucket: s3.IBucket,
-        analytics_bucket: s3.IBucket,
-        query_results_bucket: s3.IBucket,
-        data_key: kms.IKey,
+        settings: EnvironmentSettings,
+        config: CatalogConfig,
+        athena: AthenaConfig,
+        governance: GovernanceConfig,
+        lake: LakeResources,
         catalog_key: kms.IKey,
-        alarm_topic: sns.ITopic,
-        schedule: str,
-        recrawl_behavior: str,
-        update_behavior: str,
-        delete_behavior: str,
-        worker_type: str,
-        number_of_workers: int,
-        job_timeout_minutes: int,
-        job_max_retries: int,
-        analysts_bytes_scanned_cutoff_mb: int,
-        reports_bytes_scanned_cutoff_mb: int,
-        governance: GovernanceSettings,
         lake_grants: Sequence[GrantRow],
-        log_retention_days: int,
-        removal_policy: cdk.RemovalPolicy,
         **kwargs: Any,
     ) -> None:
-        super().__init__(scope, construct_id, **kwargs)
+        super().__init__(scope, construct_id, settings=settings, **kwargs)
+        namer, removal_policy = settings.namer, settings.removal_policy
+        raw_bucket, curated_bucket, data_key = lake.raw_bucket, lake.curated_bucket, lake.key
         self.raw_bucket = raw_bucket
         self.curated_bucket = curated_bucket
-        self.query_results_bucket = query_results_bucket
+        self.query_results_bucket = lake.query_results_bucket
         self.raw_database_name = namer.sql_name("raw")
         self.curated_database_name = namer.sql_name("curated")
         self.raw_database = glue.Database(
@@ -150,9 +182,9 @@ class CatalogStack(cdk.Stack):
             database_name=self.raw_database.database_name,
             bucket=raw_bucket, prefix=RAW_PREFIX, bucket_key=data_key, catalog_key=catalog_key,
             security=self.security,
-            recrawl_behavior=recrawl_behavior.upper(),
-            update_behavior=update_behavior.upper(),
-            delete_behavior=delete_behavior.upper(),
+            recrawl_behavior=config.crawler.recrawl_behavior.upper(),
+            update_behavior=config.crawler.update_behavior.upper(),
+            delete_behavior=config.crawler.delete_behavior.upper(),
             description="Registers the raw telemetry table and its event_date/event_hour partitions",
         )
 
@@ -167,16 +199,16 @@ class CatalogStack(cdk.Stack):
             source_bucket=raw_bucket, source_prefix=RAW_PREFIX,
             target_bucket=curated_bucket, target_prefixes=[CURATED_PREFIX, QUARANTINE_PREFIX],
             data_key=data_key, security=self.security,
-            worker_type=glue.WorkerType[worker_type.replace('.', '_')],
-            number_of_workers=number_of_workers,
-            timeout=cdk.Duration.minutes(job_timeout_minutes),
-            max_retries=job_max_retries,
+            worker_type=glue.WorkerType[config.job.worker_type.replace('.', '_')],
+            number_of_workers=config.job.number_of_workers,
+            timeout=cdk.Duration.minutes(config.job.timeout_minutes),
+            max_retries=config.job.max_retries,
             arguments={
                 "--raw_path": f"s3://{raw_bucket.bucket_name}/{RAW_PREFIX}",
                 "--curated_path": f"s3://{curated_bucket.bucket_name}/{CURATED_PREFIX}",
                 "--quarantine_path": f"s3://{curated_bucket.bucket_name}/{QUARANTINE_PREFIX}",
             },
-            log_retention=retention_days(log_retention_days),
+            log_retention=settings.log_retention,
             log_removal_policy=removal_policy,
         )
 
@@ -197,9 +229,9 @@ class CatalogStack(cdk.Stack):
             self, "Workflow",
             workflow_name=namer.name("raw-to-curated"),
             description="raw crawler -> raw-to-curated job -> curated crawler",
-            schedule=glue.TriggerSchedule.expression(schedule),
+            schedule=glue.TriggerSchedule.expression(config.schedule),
             steps=[self.raw_crawler.crawler, self.job.job, self.curated_crawler.crawler],
-            alarm_topic=alarm_topic,
+            alarm_topic=lake.alarm_topic,
             removal_policy=removal_policy,
         )
 
@@ -210,21 +242,20 @@ class CatalogStack(cdk.Stack):
             self, "AnalystsWorkgroup",
             workgroup_name=namer.name("analysts"),
             description="Ad hoc analysis of the curated zone",
-            results_bucket=query_results_bucket, results_prefix="analysts/", results_key=data_key,
-            bytes_scanned_cutoff_per_query=analysts_bytes_scanned_cutoff_mb * MEGABYTE,
+            results_bucket=lake.query_results_bucket, results_prefix="analysts/", results_key=data_key,
+            bytes_scanned_cutoff_per_query=athena.analysts.bytes_scanned_cutoff_mb * MEGABYTE,
             named_queries=named_queries(curated_name),
         )
         self.reports = AthenaWorkgroup(
             self, "ReportsWorkgroup",
             workgroup_name=namer.name("reports"),
             description="Scheduled reports; results kept in the analytics zone",
-            results_bucket=analytics_bucket, results_prefix="reports/", results_key=data_key,
-            bytes_scanned_cutoff_per_query=reports_bytes_scanned_cutoff_mb * MEGABYTE,
+            results_bucket=lake.analytics_bucket, results_prefix="reports/", results_key=data_key,
+            bytes_scanned_cutoff_per_query=athena.reports.bytes_scanned_cutoff_mb * MEGABYTE,
         )
 
-        self._govern(namer, governance, lake_grants, data_key=data_key, catalog_key=catalog_key,
-                     log_retention_days=log_retention_days, removal_policy=removal_policy)
-        acknowledge_catalog_findings(self)
+        self._govern(governance, lake_grants, data_key=data_key, catalog_key=catalog_key)
+        self._acknowledge_findings()
 
         cdk.CfnOutput(self, "RawDatabaseName", value=self.raw_database.database_name)
         cdk.CfnOutput(self, "CuratedDatabaseName", value=curated_name)
@@ -233,18 +264,11 @@ class CatalogStack(cdk.Stack):
         cdk.CfnOutput(self, "ReportsWorkgroupName", value=self.reports.workgroup_name)
 
     def _govern(
-        self,
-        namer: ResourceNamer,
-        governance: GovernanceSettings,
-        grants: Sequence[GrantRow],
-        *,
-        data_key: kms.IKey,
-        catalog_key: kms.IKey,
-        log_retention_days: int,
-        removal_policy: cdk.RemovalPolicy,
+        self, governance: GovernanceConfig, grants: Sequence[GrantRow], *, data_key: kms.IKey, catalog_key: kms.IKey
     ) -> None:
         """Lake Formation over both zones, in the order it needs: registration -> databases ->
         tables and filter -> grants (and the revocation, which needs the databases)."""
+        namer = self.settings.namer
         self.zone_locations = {
             "raw": LakeLocation(bucket=self.raw_bucket, prefix=RAW_PREFIX, key=data_key),
             "curated": LakeLocation(bucket=self.curated_bucket, prefix=CURATED_PREFIX, key=data_key),
@@ -266,7 +290,7 @@ class CatalogStack(cdk.Stack):
                 self, "Revocation",
                 database_names=[self.raw_database_name, self.curated_database_name],
                 key=self.security.key,
-                log_retention=retention_days(log_retention_days), removal_policy=removal_policy,
+                log_retention=self.settings.log_retention, removal_policy=self.settings.removal_policy,
                 after={
                     self.raw_database_name: [self.raw_database],
                     self.curated_database_name: [self.curated_database, self.curated_table],
@@ -278,20 +302,20 @@ class CatalogStack(cdk.Stack):
             database_name=self.curated_database_name,
             table_name=TABLE_NAME,
             name=next(row.target for row in grants if row.kind == "filter"),
-            row_filter=governance.row_filter,
+            row_filter=governance.restricted_analyst.row_filter,
             excluded_columns=governance.sensitive_columns,
         )
         self.restricted_rows.node.add_dependency(self.curated_table)
 
         curated = [self.curated_database_name]
         self.analyst_role = persona_role(
-            self, "AnalystRole", role_name=namer.name("analyst"), imported_arn=governance.analyst_role_arn,
+            self, "AnalystRole", role_name=namer.name("analyst"), imported_arn=governance.analyst.role_arn,
             description="Analyst persona: queries the curated zone in the analysts workgroup, minus sensitive columns",
             workgroup=self.analysts, database_names=curated, catalog_key=catalog_key,
         )
         self.restricted_analyst_role = persona_role(
             self, "RestrictedAnalystRole", role_name=namer.name("restricted-analyst"),
-            imported_arn=governance.restricted_analyst_role_arn,
+            imported_arn=governance.restricted_analyst.role_arn,
             description="Restricted analyst persona: queries only the curated rows its data cells filter selects",
             workgroup=self.analysts, database_names=curated, catalog_key=catalog_key,
         )
@@ -318,3 +342,35 @@ class CatalogStack(cdk.Stack):
         for crawler, persona in ((self.raw_crawler, "raw-crawler"), (self.curated_crawler, "curated-crawler")):
             crawler.crawler.node.add_dependency(self.lake_permissions[persona])
 
+
+    def _acknowledge_findings(self) -> None:
+        """Findings inherent to S3 prefixes, Glue, CDK's grants and Lake Formation (its registration
+        role, the analyst personas)."""
+        raw_objects = self.raw_bucket.arn_for_objects(f"{RAW_PREFIX}*")
+        curated_objects = self.curated_bucket.arn_for_objects(f"{CURATED_PREFIX}*")
+        quarantine_objects = self.curated_bucket.arn_for_objects(f"{QUARANTINE_PREFIX}*")
+
+        acknowledge_resources(self.raw_crawler.role, ZONE_PREFIX_OBJECTS, raw_objects)
+        acknowledge_resources(self.curated_crawler.role, ZONE_PREFIX_OBJECTS, curated_objects)
+        acknowledge_resources(self.job.role, ZONE_PREFIX_OBJECTS, raw_objects, curated_objects, quarantine_objects)
+        for crawler in (self.raw_crawler, self.curated_crawler):
+            acknowledge_resources(crawler.role, GLUE_MANAGED_LOG_GROUPS, self.security.log_groups_arn("crawler"))
+        acknowledge_resources(self.job.role, GLUE_MANAGED_LOG_GROUPS, self.security.log_groups_arn("job"))
+        acknowledge(self.job.role, PUT_METRIC_DATA_HAS_NO_RESOURCES, "AwsSolutions-IAM5[Resource::*]")
+        events_role = self.workflow.events_role
+        if events_role is not None:
+            acknowledge(events_role, ENCRYPTED_TOPIC_PUBLISH_GRANT, "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]")
+        for role in (self.raw_crawler.role, self.curated_crawler.role, self.job.role, events_role):
+            if role is not None:
+                acknowledge(role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)
+
+        acknowledge_resources(self.lake_locations.role, REGISTRATION_ROLE_READS_THE_ZONE, raw_objects, curated_objects)
+        results_objects = self.query_results_bucket.arn_for_objects("analysts/*")
+        curated_tables = self.format_arn(service="glue", resource="table", resource_name=f"{self.curated_database_name}/*")
+        for persona in (self.analyst_role, self.restricted_analyst_role):
+            if not isinstance(persona, iam.Role):
+                continue  # imported by ARN: its policies are its owner's
+            acknowledge(persona, GET_DATA_ACCESS_HAS_NO_RESOURCES, "AwsSolutions-IAM5[Resource::*]")
+            acknowledge_resources(persona, PERSONA_READS_THE_CURATED_CATALOG, curated_tables)
+            acknowledge_resources(persona, PERSONA_WRITES_ITS_QUERY_RESULTS, results_objects)
+            acknowledge(persona, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)

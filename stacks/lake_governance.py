@@ -9,13 +9,13 @@ next to its principal, and the catalog stack calls ``persona_role`` for the anal
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lakeformation as lakeformation
 from constructs import Construct, IConstruct
 
+from config.model import GovernanceConfig
 from constructs_lib import (
     AthenaWorkgroup,
     DataCellsFilterGrant,
@@ -24,26 +24,26 @@ from constructs_lib import (
     LakeLocation,
     LakePermissions,
     LocationGrant,
+    ResourceNamer,
     TableGrant,
     grant_catalog_read,
 )
 from constructs_lib.lake_formation import LakeGrant
-from stacks.lake_permissions import GrantRow, persona_rows
+from stacks.lake_permissions import GrantRow, lake_grants, names_for, persona_rows
 
 #: What an analyst's own IAM policy needs to read Lake Formation governed tables through Athena:
 #: Lake Formation vends the S3 credentials (the data key is used by the registration role).
 GET_DATA_ACCESS = "lakeformation:GetDataAccess"
 
 
-@dataclass(frozen=True)
-class GovernanceSettings:
-    """The governance slice of an environment's config, as the stacks take it."""
-
-    hybrid_access: bool
-    sensitive_columns: tuple[str, ...]
-    row_filter: str
-    analyst_role_arn: str | None
-    restricted_analyst_role_arn: str | None
+def environment_lake_grants(namer: ResourceNamer, governance: GovernanceConfig) -> list[GrantRow]:
+    """Every Lake Formation grant of an environment (the README's table of it is made from the same call)."""
+    return lake_grants(
+        names_for(namer),
+        sensitive_columns=governance.sensitive_columns,
+        row_filter=governance.restricted_analyst.row_filter,
+        hybrid_access=governance.hybrid_access,
+    )
 
 
 def lake_grant(

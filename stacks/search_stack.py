@@ -20,21 +20,19 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from config.model import SearchConfig, TransformConfig
 from constructs_lib import (
-    ResourceNamer,
     SearchCapacity,
     SearchDomain,
     SearchRole,
     SearchSecurityRoles,
     StreamToSearchDelivery,
 )
-from stacks.acknowledgments import acknowledge_search_findings
-from stacks.log_retention import retention_days
+from constructs_lib.nag import INLINE_POLICY_RULES, acknowledge, acknowledge_resources
+from stacks.environment import EnvironmentSettings, EnvironmentStack, LakeResources
+from stacks.nag_reasons import INLINE_GRANT_POLICIES
 from stacks.transform_code import DOCUMENT_HANDLER, METRICS_NAMESPACE, powertools_layer, transform_code
 
 #: Where documents the domain refuses land in the raw bucket (the raw zone's crawler reads
@@ -42,49 +40,56 @@ from stacks.transform_code import DOCUMENT_HANDLER, METRICS_NAMESPACE, powertool
 FAILED_DOCUMENTS_PREFIX = "search-failed/telemetry/"
 INDEX_NAME = "telemetry"
 
+FIREHOSE_WRITES_FAILED_DOCUMENTS = (
+    "Objects under the raw bucket's search-failed/telemetry/ prefix only: Firehose writes every document "
+    "the transform rejects or the domain refuses there, under new keys it generates per delivery. "
+    "Deleting is explicitly denied, listing is limited to the prefix and the lake key is usable through "
+    "S3 only."
+)
 
-class SearchStack(cdk.Stack):
+
+class SearchStack(EnvironmentStack):
     """Attributes: ``search`` (SearchDomain), ``delivery`` (StreamToSearchDelivery),
     ``security_roles`` (SearchSecurityRoles: the delivery role's OpenSearch role mapping) and the
     raw bucket it backs up to."""
+
+    DESCRIPTION = "OpenSearch domain fed from the telemetry stream of the {env} environment"
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        namer: ResourceNamer,
+        settings: EnvironmentSettings,
+        config: SearchConfig,
+        transform: TransformConfig,
+        powertools_layer_version: int,
+        lake: LakeResources,
+        source_stream: kinesis.IStream,
         vpc: ec2.IVpc,
         data_subnets: ec2.SubnetSelection,
-        source_stream: kinesis.IStream,
-        raw_bucket: s3.IBucket,
-        data_key: kms.IKey,
-        alarm_topic: sns.ITopic,
-        capacity: SearchCapacity,
-        buffer_size_mib: int,
-        buffer_interval_seconds: int,
-        retry_duration_seconds: int,
-        max_data_freshness_seconds: int,
-        transform_memory_mib: int,
-        transform_timeout_seconds: int,
-        powertools_layer_version: int,
-        log_retention_days: int,
-        removal_policy: cdk.RemovalPolicy,
         **kwargs: Any,
     ) -> None:
-        super().__init__(scope, construct_id, **kwargs)
-        self.raw_bucket = raw_bucket
-        log_retention = retention_days(log_retention_days)
+        super().__init__(scope, construct_id, settings=settings, **kwargs)
+        self.raw_bucket = lake.raw_bucket
+        delivery = config.delivery
         self.search = SearchDomain(
             self,
             "Search",
-            domain_name=namer.name("search"),
+            domain_name=settings.namer.name("search"),
             vpc=vpc,
             vpc_subnets=data_subnets,
-            capacity=capacity,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
-            alarm_topic=alarm_topic,
+            capacity=SearchCapacity(
+                data_node_instance_type=config.data_node_instance_type,
+                data_nodes=config.data_nodes,
+                volume_size_gib=config.volume_size_gib,
+                master_node_instance_type=config.master_node_instance_type,
+                master_nodes=config.master_nodes,
+                multi_az_with_standby=config.multi_az_with_standby,
+            ),
+            log_retention=settings.log_retention,
+            removal_policy=settings.removal_policy,
+            alarm_topic=lake.alarm_topic,
         )
         self.delivery = StreamToSearchDelivery(
             self,
@@ -94,24 +99,24 @@ class SearchStack(cdk.Stack):
             domain_connections=self.search,
             vpc=vpc,
             vpc_subnets=data_subnets,
-            backup_bucket=raw_bucket,
-            backup_key=data_key,
+            backup_bucket=lake.raw_bucket,
+            backup_key=lake.key,
             backup_prefix=FAILED_DOCUMENTS_PREFIX,
             transform_code=transform_code(),
             transform_handler=DOCUMENT_HANDLER,
             metrics_namespace=METRICS_NAMESPACE,
             transform_layers=[powertools_layer(self, "PowertoolsLayer", powertools_layer_version)],
-            transform_memory_mib=transform_memory_mib,
-            transform_timeout=cdk.Duration.seconds(transform_timeout_seconds),
+            transform_memory_mib=transform.memory_mib,
+            transform_timeout=cdk.Duration.seconds(transform.timeout_seconds),
             log_key=self.search.key,
             index_name=INDEX_NAME,
-            retry_duration=cdk.Duration.seconds(retry_duration_seconds),
-            buffering_size=cdk.Size.mebibytes(buffer_size_mib),
-            buffering_interval=cdk.Duration.seconds(buffer_interval_seconds),
-            max_data_freshness=cdk.Duration.seconds(max_data_freshness_seconds),
-            log_retention=log_retention,
-            removal_policy=removal_policy,
-            alarm_topic=alarm_topic,
+            retry_duration=cdk.Duration.seconds(delivery.retry_duration_seconds),
+            buffering_size=cdk.Size.mebibytes(delivery.buffer_size_mib),
+            buffering_interval=cdk.Duration.seconds(delivery.buffer_interval_seconds),
+            max_data_freshness=cdk.Duration.seconds(delivery.max_data_freshness_seconds),
+            log_retention=settings.log_retention,
+            removal_policy=settings.removal_policy,
+            alarm_topic=lake.alarm_topic,
         )
         # Firehose bulk-indexes at the domain root (POST /_bulk), so the write grant is domain-wide.
         self.search.grant_write(self.delivery.role)
@@ -125,13 +130,23 @@ class SearchStack(cdk.Stack):
             vpc_subnets=data_subnets,
             roles=[SearchRole.firehose_writer(self.delivery.role.role_arn, INDEX_NAME)],
             key=self.search.key,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
+            log_retention=settings.log_retention,
+            removal_policy=settings.removal_policy,
         )
         self.delivery.delivery_stream.node.add_dependency(self.security_roles.resource)
-        acknowledge_search_findings(self)
+        self._acknowledge_findings()
 
         cdk.CfnOutput(self, "DomainEndpoint", value=self.search.domain.domain_endpoint)
         cdk.CfnOutput(self, "DashboardsUrl", value=f"https://{self.search.domain.domain_endpoint}/_dashboards")
         cdk.CfnOutput(self, "MasterRoleArn", value=self.search.master_role.role_arn)
         cdk.CfnOutput(self, "DeliveryStreamName", value=self.delivery.delivery_stream.ref)
+
+    def _acknowledge_findings(self) -> None:
+        """The failed-documents prefix in the foundation's raw bucket, and CDK's inline grant policies
+        on the delivery role and the transform role."""
+        delivery = self.delivery
+        acknowledge_resources(
+            delivery.role, FIREHOSE_WRITES_FAILED_DOCUMENTS, self.raw_bucket.arn_for_objects(f"{delivery.backup_prefix}*")
+        )
+        for role in (delivery.role, delivery.transform.role):
+            acknowledge(role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)

@@ -18,82 +18,83 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib import LakeLocation, PauseResumeSchedule, RedshiftSql, RedshiftWarehouse, ResourceNamer, SnapshotCopy
-from stacks.acknowledgments import acknowledge_warehouse_findings
+from config.model import RedshiftConfig
+from constructs_lib import LakeLocation, PauseResumeSchedule, RedshiftSql, RedshiftWarehouse, SnapshotCopy
+from constructs_lib.nag import INLINE_POLICY_RULES, acknowledge, acknowledge_resources
+from stacks.environment import EnvironmentSettings, EnvironmentStack, LakeResources
 from stacks.lake_governance import grant_persona, serialize_lake_grants
 from stacks.lake_permissions import GrantRow
-from stacks.log_retention import retention_days
+from stacks.nag_reasons import INLINE_GRANT_POLICIES
 from stacks.spectrum_schema import create_statements, drop_statements
 from stacks.telemetry_tables import CURATED_PREFIX
 
 #: Where Redshift writes its audit logs in the log bucket (SSE-S3, as Redshift requires).
 AUDIT_LOG_PREFIX = "redshift-audit/"
 
+SPECTRUM_READS_THE_CURATED_PREFIX = (
+    "Objects under the curated zone's telemetry/ prefix (<bucket>/telemetry/*): Redshift Spectrum "
+    "reads whichever Parquet files the curated table's partitions hold, and new ones arrive on every "
+    "ETL run, so they cannot be named in advance. Read-only; listing is limited to the same prefix "
+    "(s3:prefix condition) and the lake key may be used only through S3 (kms:ViaService)."
+)
 
-class WarehouseStack(cdk.Stack):
+
+class WarehouseStack(EnvironmentStack):
     """Attributes: ``warehouse`` (RedshiftWarehouse), ``spectrum_schema`` (RedshiftSql),
     ``lake_permissions`` (the Spectrum role's Lake Formation grants) and the buckets it was given."""
+
+    DESCRIPTION = "Redshift warehouse with a Spectrum schema over the curated zone of the {env} environment"
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        namer: ResourceNamer,
+        settings: EnvironmentSettings,
+        config: RedshiftConfig,
+        lake: LakeResources,
         vpc: ec2.IVpc,
         data_subnets: ec2.SubnetSelection,
-        curated_bucket: s3.IBucket,
-        log_bucket: s3.IBucket,
-        data_key: kms.IKey,
         catalog_key: kms.IKey,
         curated_database_name: str,
-        alarm_topic: sns.ITopic,
-        node_type: str,
-        number_of_nodes: int,
-        port: int,
-        admin_username: str,
-        database_name: str,
-        snapshot_retention_days: int,
-        snapshot_copy: SnapshotCopy | None,
-        maintenance_window: str,
-        admin_secret_rotation_days: int,
-        pause_resume: PauseResumeSchedule | None,
-        spectrum_schema: str,
         lake_grants: Sequence[GrantRow],
-        log_retention_days: int,
-        removal_policy: cdk.RemovalPolicy,
         **kwargs: Any,
     ) -> None:
-        super().__init__(scope, construct_id, **kwargs)
-        self.curated_bucket, self.log_bucket = curated_bucket, log_bucket
+        super().__init__(scope, construct_id, settings=settings, **kwargs)
+        self.curated_bucket, self.log_bucket = lake.curated_bucket, lake.access_logs_bucket
         self.warehouse = RedshiftWarehouse(
             self,
             "Warehouse",
-            cluster_name=namer.name("warehouse"),
+            cluster_name=settings.namer.name("warehouse"),
             vpc=vpc,
             vpc_subnets=data_subnets,
-            node_type=node_type,
-            number_of_nodes=number_of_nodes,
-            port=port,
-            admin_username=admin_username,
-            database_name=database_name,
-            audit_log_bucket=log_bucket,
+            node_type=config.node_type,
+            number_of_nodes=config.number_of_nodes,
+            port=config.port,
+            admin_username=config.admin_username,
+            database_name=config.database_name,
+            audit_log_bucket=self.log_bucket,
             audit_log_prefix=AUDIT_LOG_PREFIX,
-            snapshot_retention_days=snapshot_retention_days,
-            snapshot_copy=snapshot_copy,
-            maintenance_window=maintenance_window,
-            admin_secret_rotation=cdk.Duration.days(admin_secret_rotation_days),
-            pause_resume=pause_resume,
-            alarm_topic=alarm_topic,
-            removal_policy=removal_policy,
+            snapshot_retention_days=config.snapshot_retention_days,
+            snapshot_copy=None if config.snapshot_copy is None else SnapshotCopy(
+                destination_region=config.snapshot_copy.destination_region,
+                retention_days=config.snapshot_copy.retention_days,
+                grant_name=config.snapshot_copy.grant_name,
+            ),
+            maintenance_window=config.maintenance_window,
+            admin_secret_rotation=cdk.Duration.days(config.admin_secret_rotation_days),
+            pause_resume=None if config.pause_resume is None else PauseResumeSchedule(
+                pause_schedule=config.pause_resume.pause_schedule,
+                resume_schedule=config.pause_resume.resume_schedule,
+            ),
+            alarm_topic=lake.alarm_topic,
+            removal_policy=settings.removal_policy,
         )
         self.warehouse.grant_spectrum_read(
             database_name=curated_database_name,
-            locations=[LakeLocation(bucket=curated_bucket, prefix=CURATED_PREFIX, key=data_key)],
+            locations=[LakeLocation(bucket=self.curated_bucket, prefix=CURATED_PREFIX, key=lake.key)],
             catalog_key=catalog_key,
         )
         self.lake_permissions = grant_persona(
@@ -105,18 +106,18 @@ class WarehouseStack(cdk.Stack):
             self,
             "SpectrumSchema",
             cluster_identifier=self.warehouse.cluster_identifier,
-            database=database_name,
+            database=config.database_name,
             secret=self.warehouse.secret,
             create_statements=create_statements(
-                schema=spectrum_schema,
+                schema=config.spectrum_schema,
                 database=curated_database_name,
                 role_arn=self.warehouse.spectrum_role.role_arn,
             ),
-            delete_statements=drop_statements(schema=spectrum_schema),
+            delete_statements=drop_statements(schema=config.spectrum_schema),
             vpc=vpc,
             vpc_subnets=data_subnets,
-            log_retention=retention_days(log_retention_days),
-            removal_policy=removal_policy,
+            log_retention=settings.log_retention,
+            removal_policy=settings.removal_policy,
         )
         # CREATE EXTERNAL SCHEMA checks the role against the catalog: its grants come first
         # (the role itself is referenced by the SQL already).
@@ -124,9 +125,19 @@ class WarehouseStack(cdk.Stack):
         if self.lake_permissions is not None:
             # Under Lake Formation, Redshift checks the role's DESCRIBE on the database too.
             self.spectrum_schema.node.add_dependency(self.lake_permissions)
-        acknowledge_warehouse_findings(self)
+        self._acknowledge_findings()
 
         cdk.CfnOutput(self, "ClusterIdentifier", value=self.warehouse.cluster_identifier)
         cdk.CfnOutput(self, "Endpoint", value=self.warehouse.cluster.cluster_endpoint.socket_address)
         cdk.CfnOutput(self, "AdminSecretArn", value=self.warehouse.secret.secret_arn)
         cdk.CfnOutput(self, "SpectrumRoleArn", value=self.warehouse.spectrum_role.role_arn)
+
+    def _acknowledge_findings(self) -> None:
+        """The Spectrum role's prefix wildcard and CDK's inline policies (Spectrum, pause/resume)."""
+        warehouse = self.warehouse
+        acknowledge_resources(
+            warehouse.spectrum_role, SPECTRUM_READS_THE_CURATED_PREFIX, self.curated_bucket.arn_for_objects(f"{CURATED_PREFIX}*")
+        )
+        for role in (warehouse.spectrum_role, warehouse.scheduler_role):
+            if role is not None:
+                acknowledge(role, INLINE_GRANT_POLICIES, *INLINE_POLICY_RULES)

@@ -1,11 +1,14 @@
-"""Dependencies point one way: app.py -> config + stacks -> constructs_lib -> aws_cdk.
+"""Dependencies point one way: app.py -> stacks -> config models and constructs_lib -> aws_cdk.
 
 constructs_lib is installed by other teams without this repository's app, so it must not
 import stacks, config or app; lambda functions and Glue transforms must not import the CDK.
-The library's own functions (constructs_lib/functions/<name>/) each become a Lambda asset of their
-folder and the modules of constructs_lib/functions/shared/ (copied next to handler.py at synthesis),
-so they may import only the standard library, the runtime's boto3, their own folder and the shared
-modules; the shared modules, only the standard library and each other.
+The library is grouped by domain (constructs_lib/<domain>/): common/ imports no domain, and the
+domains import each other without a cycle.
+The library's own functions (constructs_lib/<domain>/functions/<name>/, beside the construct that
+deploys them) each become a Lambda asset of their folder and the modules of
+constructs_lib/common/functions/shared/ (copied next to handler.py at synthesis), so they may import
+only the standard library, the runtime's boto3, their own folder and the shared modules; the shared
+modules, only the standard library and each other.
 The examples stand for another team's app: they may use only the installed library.
 (The wheel itself is checked in tests/test_packaging.py.)
 """
@@ -13,6 +16,7 @@ The examples stand for another team's app: they may use only the installed libra
 from __future__ import annotations
 
 import ast
+import graphlib
 import sys
 from pathlib import Path
 
@@ -21,6 +25,8 @@ import pytest
 from tests.synth import ROOT
 
 
+#: The folders of the library's deploy-time functions, one per domain that deploys one.
+FUNCTION_ROOTS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("constructs_lib/*/functions"))
 FIXED_TOP_LEVEL = (
     "app.py", "cdk.json", "stacks", "constructs_lib", "lambda_src", "glue_scripts", "tests",
     "requirements.txt", "README.md",
@@ -62,9 +68,9 @@ def test_the_fixed_top_level_exists() -> None:
     ("package", "forbidden"),
     [
         ("constructs_lib", {"stacks", "config", "app", "cdk_nag", "tests", "tools"}),
-        ("constructs_lib/functions", {"aws_cdk", "constructs", "stacks", "config", "constructs_lib"}),
+        *[(root, {"aws_cdk", "constructs", "stacks", "config", "constructs_lib"}) for root in FUNCTION_ROOTS],
         ("config", {"stacks", "constructs_lib", "aws_cdk", "app"}),
-        ("stacks", {"config", "app", "tools", "tests"}),
+        ("stacks", {"app", "tools", "tests"}),
         ("lambda_src", {"aws_cdk", "constructs", "stacks", "config", "constructs_lib"}),
         ("glue_scripts", {"aws_cdk", "stacks", "config", "constructs_lib"}),
         ("scripts", {"aws_cdk", "constructs", "stacks", "config", "constructs_lib", "app", "tools"}),
@@ -93,18 +99,21 @@ def test_the_import_check_reports_a_violation(tmp_path: Path) -> None:
 
 #: What the Lambda Python runtime provides besides the standard library.
 LAMBDA_RUNTIME_MODULES = {"boto3", "botocore"}
-FUNCTIONS = ROOT / "constructs_lib" / "functions"
-#: Modules every function's asset holds next to its handler (constructs_lib/deploy_time_function.py).
-SHARED = FUNCTIONS / "shared"
+LIBRARY = ROOT / "constructs_lib"
+#: Modules every function's asset holds next to its handler (constructs_lib/common/deploy_time_function.py).
+SHARED = LIBRARY / "common" / "functions" / "shared"
 SHARED_MODULES = {p.stem for p in SHARED.glob("*.py")}
+#: Each construct's function, as "<domain>/functions/<name>".
 LIBRARY_FUNCTIONS = sorted(
-    p.name for p in FUNCTIONS.iterdir() if p.is_dir() and p != SHARED and p.name != "__pycache__"
+    str(p.relative_to(LIBRARY)) for p in LIBRARY.glob("*/functions/*")
+    if p.is_dir() and p != SHARED and p.name != "__pycache__"
 )
 
 
 def test_the_library_has_functions_and_shared_modules_to_check() -> None:
-    assert "redshift_sql" in LIBRARY_FUNCTIONS
+    assert "warehouse/functions/redshift_sql" in LIBRARY_FUNCTIONS
     assert "cfn_response" in SHARED_MODULES
+    assert len(FUNCTION_ROOTS) >= 4  # common/ and the three domains that deploy a function
 
 
 @pytest.mark.parametrize("function", LIBRARY_FUNCTIONS)
@@ -112,7 +121,7 @@ def test_each_library_function_is_a_self_contained_folder(function: str) -> None
     """Its asset is the folder and the shared modules: a handler.py, no __init__.py (the folder ships
     as package data, not as a package), no module named like a shared one, and imports of the
     standard library, boto3, its own modules and the shared ones only."""
-    folder = FUNCTIONS / function
+    folder = LIBRARY / function
     assert (folder / "handler.py").is_file()
     assert not (folder / "__init__.py").exists()
     own = {p.stem for p in folder.glob("*.py")}
@@ -120,6 +129,52 @@ def test_each_library_function_is_a_self_contained_folder(function: str) -> None
     allowed = set(sys.stdlib_module_names) | LAMBDA_RUNTIME_MODULES | own | SHARED_MODULES
     outside = {path: sorted(modules - allowed) for path, modules in imported_top_level_modules(folder).items() if modules - allowed}
     assert outside == {}
+
+
+@pytest.mark.parametrize("function", LIBRARY_FUNCTIONS)
+def test_each_library_function_is_beside_the_construct_that_deploys_it(function: str) -> None:
+    """A module of the function's own domain names the folder (its HANDLER_DIR)."""
+    domain, _, name = Path(function).parts
+    deployed_by = [
+        path.name for path in (LIBRARY / domain).glob("*.py") if f'/ "functions" / "{name}"' in path.read_text(encoding="utf-8")
+    ]
+    assert deployed_by, f"no module of constructs_lib/{domain}/ deploys functions/{name}"
+
+
+def domain_imports() -> dict[str, set[str]]:
+    """Each domain of the library (a subpackage of constructs_lib) -> the other domains its modules
+    import. A module importing the package's top level (the public API, which reaches every domain)
+    counts as importing every domain."""
+    domains = sorted(p.parent.name for p in LIBRARY.glob("*/__init__.py"))
+    graph: dict[str, set[str]] = {domain: set() for domain in domains}
+    for path in LIBRARY.glob("*/*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            for module in modules:
+                parts = module.split(".")
+                if parts[0] == "constructs_lib":
+                    graph[path.parent.name] |= {parts[1]} if len(parts) > 1 else set(domains)
+    return {domain: targets - {domain} for domain, targets in graph.items()}
+
+
+def test_the_library_is_grouped_by_domain_and_common_imports_no_domain() -> None:
+    graph = domain_imports()
+    assert {"common", "ingestion", "storage", "catalog", "warehouse", "search", "governance", "network"} <= set(graph)
+    assert graph["common"] == set()
+
+
+def test_the_library_domains_import_each_other_without_a_cycle() -> None:
+    graph = domain_imports()
+    assert any(graph.values())  # the check would pass vacuously if no import were found
+    try:
+        list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as error:
+        pytest.fail(f"the library's domains import each other in a cycle: {' -> '.join(error.args[1])}")
 
 
 def test_the_shared_modules_are_standard_library_only_and_no_function() -> None:
@@ -141,7 +196,7 @@ def test_the_examples_use_the_installed_library_only() -> None:
 def test_the_copies_of_the_topic_prefix_rule_agree() -> None:
     """config and scripts may not import constructs_lib, so each states the rule; it must be one rule."""
     from config.model import IngestionConfig
-    from constructs_lib.iot_ingestion import TOPIC_PREFIX
+    from constructs_lib.ingestion.iot_ingestion import TOPIC_PREFIX
     from scripts.simulate_devices import TOPIC_PREFIX as SIMULATOR_TOPIC_PREFIX
 
     config_pattern = next(m.pattern for m in IngestionConfig.model_fields["topic_prefix"].metadata if hasattr(m, "pattern"))

@@ -27,15 +27,15 @@ README = ROOT / "README.md"
 
 def lake_permissions_section() -> str:
     """One table per environment: every Lake Formation grant the app creates there."""
-    from app import environment_lake_grants, governance_settings
     from config import available_environments, load_config
     from constructs_lib import ResourceNamer
+    from stacks.lake_governance import environment_lake_grants
     from stacks.lake_permissions import render_permissions_table, render_persona_legend
 
     tables = [render_persona_legend()]
     for env_name in available_environments():
         env = load_config(env_name).environment
-        grants = environment_lake_grants(ResourceNamer(project=env.project, stage=env.name), governance_settings(env))
+        grants = environment_lake_grants(ResourceNamer(project=env.project, stage=env.name), env.governance)
         tables.append(render_permissions_table(env_name, grants))
     return "\n".join(tables)
 

@@ -13,12 +13,13 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from config import load_config
+from config.model import AthenaConfig, CatalogConfig, CrawlerConfig, EtlJobConfig, WorkgroupConfig
 from constructs_lib import ResourceNamer
 from glue_scripts import raw_to_curated
 from stacks import CatalogStack
 from stacks.telemetry_tables import CURATED_COLUMNS, PARTITION_KEYS
 from tests.synth import ENVIRONMENTS
-from tests.unit.stacks.governance_helpers import HYBRID_GOVERNANCE, hybrid_grants
+from tests.unit.stacks.governance_helpers import qa_catalog_stack
 from tests.unit.stacks.templates import only, resources
 
 
@@ -237,22 +238,17 @@ def test_settings_the_shipped_environments_share_still_reach_the_template() -> N
     """Worker type and the crawler policies are the same in every shipped environment, so the
     tests above would pass if the stack ignored them: build it once with other values."""
     app = cdk.App()
-    env = cdk.Environment(account="111122223333", region="eu-west-1")
-    lake = cdk.Stack(app, "Lake", env=env)
-    key = kms.Key.from_key_arn(lake, "Key", "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555")
-    buckets = {name: s3.Bucket.from_bucket_name(lake, name, f"lake-{name}") for name in ("raw", "curated", "analytics", "results")}
-    stack = CatalogStack(
-        app, "Catalog", env=env,
-        namer=ResourceNamer(project="team", stage="qa"),
-        raw_bucket=buckets["raw"], curated_bucket=buckets["curated"], analytics_bucket=buckets["analytics"],
-        query_results_bucket=buckets["results"], data_key=key, catalog_key=key,
-        alarm_topic=sns.Topic.from_topic_arn(lake, "Topic", "arn:aws:sns:eu-west-1:111122223333:alarms"),
-        schedule="cron(0 3 * * ? *)",
-        recrawl_behavior="crawl_everything", update_behavior="update_in_database", delete_behavior="deprecate_in_database",
-        worker_type="G.2X", number_of_workers=7, job_timeout_minutes=33, job_max_retries=3,
-        analysts_bytes_scanned_cutoff_mb=11, reports_bytes_scanned_cutoff_mb=12,
-        governance=HYBRID_GOVERNANCE, lake_grants=hybrid_grants(ResourceNamer(project="team", stage="qa")),
-        log_retention_days=30, removal_policy=cdk.RemovalPolicy.DESTROY,
+    stack = qa_catalog_stack(
+        app,
+        catalog=CatalogConfig(
+            schedule="cron(0 3 * * ? *)",
+            crawler=CrawlerConfig(
+                recrawl_behavior="crawl_everything", update_behavior="update_in_database", delete_behavior="deprecate_in_database"
+            ),
+            job=EtlJobConfig(worker_type="G.2X", number_of_workers=7, timeout_minutes=33, max_retries=3),
+        ),
+        athena=AthenaConfig(analysts=WorkgroupConfig(bytes_scanned_cutoff_mb=11), reports=WorkgroupConfig(bytes_scanned_cutoff_mb=12)),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
     )
     template = Template.from_stack(stack).to_json()
     job = only(template, "AWS::Glue::Job")["Properties"]

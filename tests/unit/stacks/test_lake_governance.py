@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from app import environment_lake_grants, governance_settings
 from config import load_config
 from constructs_lib import ResourceNamer
 from stacks.lake_permissions import PERSONAS, GrantRow, names_for
 from tests.synth import ENVIRONMENTS
-from tests.unit.stacks.governance_helpers import HYBRID_GOVERNANCE, IMPORTED_ANALYST_ARN, hybrid_grants
+from stacks.lake_governance import environment_lake_grants
+from tests.unit.stacks.governance_helpers import IMPORTED_ANALYST_ARN, qa_catalog_stack
 from tests.unit.stacks.templates import only, resources
 
 GRANT = "AWS::LakeFormation::PrincipalPermissions"
@@ -33,7 +33,7 @@ PERSONA_ROLES = {
 
 def expected_rows(env_name: str) -> list[GrantRow]:
     env = load_config(env_name).environment
-    return environment_lake_grants(ResourceNamer(env.project, env.name), governance_settings(env))
+    return environment_lake_grants(ResourceNamer(env.project, env.name), env.governance)
 
 
 def _value(value: Any, template: dict) -> str:
@@ -240,29 +240,19 @@ def hybrid() -> dict:
     """The catalog stack with settings no shipped environment uses: hybrid access, an imported
     analyst role, other hidden columns and another row filter."""
     import aws_cdk as cdk
-    from aws_cdk import aws_kms as kms
-    from aws_cdk import aws_s3 as s3
-    from aws_cdk import aws_sns as sns
     from aws_cdk.assertions import Template
 
-    from stacks import CatalogStack
+    from config.model import AthenaConfig, CatalogConfig, CrawlerConfig, EtlJobConfig, WorkgroupConfig
 
-    app = cdk.App()
-    env = cdk.Environment(account="111122223333", region="eu-west-1")
-    lake = cdk.Stack(app, "Lake", env=env)
-    key = kms.Key.from_key_arn(lake, "Key", "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555")
-    buckets = {name: s3.Bucket.from_bucket_name(lake, name, f"lake-{name}") for name in ("raw", "curated", "analytics", "results")}
-    namer = ResourceNamer(project="team", stage="qa")
-    stack = CatalogStack(
-        app, "Catalog", env=env, namer=namer,
-        raw_bucket=buckets["raw"], curated_bucket=buckets["curated"], analytics_bucket=buckets["analytics"],
-        query_results_bucket=buckets["results"], data_key=key, catalog_key=key,
-        alarm_topic=sns.Topic.from_topic_arn(lake, "Topic", "arn:aws:sns:eu-west-1:111122223333:alarms"),
-        schedule="cron(0 3 * * ? *)", recrawl_behavior="crawl_everything", update_behavior="log", delete_behavior="log",
-        worker_type="G.1X", number_of_workers=2, job_timeout_minutes=60, job_max_retries=0,
-        analysts_bytes_scanned_cutoff_mb=10, reports_bytes_scanned_cutoff_mb=10,
-        governance=HYBRID_GOVERNANCE, lake_grants=hybrid_grants(namer),
-        log_retention_days=30, removal_policy=cdk.RemovalPolicy.RETAIN,
+    stack = qa_catalog_stack(
+        cdk.App(),
+        catalog=CatalogConfig(
+            schedule="cron(0 3 * * ? *)",
+            crawler=CrawlerConfig(recrawl_behavior="crawl_everything", update_behavior="log", delete_behavior="log"),
+            job=EtlJobConfig(worker_type="G.1X", number_of_workers=2, timeout_minutes=60, max_retries=0),
+        ),
+        athena=AthenaConfig(analysts=WorkgroupConfig(bytes_scanned_cutoff_mb=10), reports=WorkgroupConfig(bytes_scanned_cutoff_mb=10)),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
     )
     return Template.from_stack(stack).to_json()
 

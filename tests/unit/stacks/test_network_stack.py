@@ -7,8 +7,10 @@ import aws_cdk as cdk
 import pytest
 
 from config import load_config
+from config.model import NetworkConfig
 from stacks import NetworkStack
 from constructs_lib import EMR_MANAGED_POLICY_TAG
+from stacks.environment import EnvironmentSettings
 from stacks.network_stack import INTERFACE_ENDPOINTS
 from tests.compliance.nag import acknowledgments
 from tests.synth import ENVIRONMENTS
@@ -65,10 +67,10 @@ def test_flow_logs_keep_the_configured_retention_and_removal(env) -> None:
 def test_configured_nat_gateways_open_public_subnets_and_say_why() -> None:
     """Values no shipped environment uses: the NAT path and its acknowledgments."""
     app = cdk.App()
-    NetworkStack(
-        app, "Net", cidr="10.40.0.0/20", availability_zones=3, nat_gateways=2,
-        log_retention_days=30, removal_policy=cdk.RemovalPolicy.RETAIN,
+    settings = EnvironmentSettings(
+        project="team", name="qa", env=None, removal_policy=cdk.RemovalPolicy.RETAIN, log_retention_days=30, is_production=False
     )
+    NetworkStack(app, "Net", settings=settings, config=NetworkConfig(cidr="10.40.0.0/20", availability_zones=3, nat_gateways=2))
     template = app.synth().get_stack_by_name("Net").template
     assert len(resources(template, "AWS::EC2::NatGateway")) == 2
     assert len(resources(template, "AWS::EC2::Subnet")) == 6
