@@ -15,21 +15,21 @@ from typing import TYPE_CHECKING, Any
 # neither. ``from constructs_lib import X`` and ``constructs_lib.X`` work as with eager imports;
 # type checkers read the imports below.
 if TYPE_CHECKING:
-    from constructs_lib.alarm_topic import AlarmTopic
-    from constructs_lib.athena_workgroup import AthenaWorkgroup, NamedQuery
-    from constructs_lib.catalog_encryption import DataCatalogEncryption
-    from constructs_lib.data_lake_storage import DataLakeStorage, LakeLifecyclePolicy
-    from constructs_lib.data_network import DataNetwork, DeployTimeAvailabilityZones
-    from constructs_lib.dead_letters import dead_letter_queue
-    from constructs_lib.emr_cluster import EMR_MANAGED_POLICY_TAG, EmrCapacity, EmrCluster, EmrKerberos
-    from constructs_lib.encryption import rotating_key
-    from constructs_lib.etl_workflow import EtlWorkflow
-    from constructs_lib.glue_security import GlueSecurity
-    from constructs_lib.iot_ingestion import IotTelemetryRule
-    from constructs_lib.lake_access import LakeLocation, grant_catalog_read, grant_prefix_read, grant_prefix_write
-    from constructs_lib.lake_crawler import LakeCrawler
-    from constructs_lib.lake_etl_job import LakeEtlJob
-    from constructs_lib.lake_formation import (
+    from constructs_lib.catalog.athena_workgroup import AthenaWorkgroup, NamedQuery
+    from constructs_lib.catalog.catalog_encryption import DataCatalogEncryption
+    from constructs_lib.catalog.etl_workflow import EtlWorkflow
+    from constructs_lib.catalog.glue_security import GlueSecurity
+    from constructs_lib.catalog.lake_crawler import LakeCrawler
+    from constructs_lib.catalog.lake_etl_job import LakeEtlJob
+    from constructs_lib.common.alarm_topic import AlarmTopic
+    from constructs_lib.common.dead_letters import dead_letter_queue
+    from constructs_lib.common.encryption import rotating_key
+    from constructs_lib.common.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
+    from constructs_lib.common.naming import ResourceNamer
+    from constructs_lib.common.removal import DATA_DESTROYED_WARNING_ID, apply_data_removal_policy, check_data_removal_policy
+    from constructs_lib.emr.emr_cluster import EMR_MANAGED_POLICY_TAG, EmrCapacity, EmrCluster, EmrKerberos
+    from constructs_lib.governance.lake_access import LakeLocation, grant_catalog_read, grant_prefix_read, grant_prefix_write
+    from constructs_lib.governance.lake_formation import (
         DatabaseGrant,
         DataCellsFilterGrant,
         DataLakeSettings,
@@ -41,71 +41,71 @@ if TYPE_CHECKING:
         TableGrant,
         disable_iam_allowed_principals_for_new_tables,
     )
-    from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
-    from constructs_lib.naming import ResourceNamer
-    from constructs_lib.raw_zone_delivery import RawZoneDelivery
-    from constructs_lib.redshift_sql import RedshiftSql
-    from constructs_lib.redshift_warehouse import PauseResumeSchedule, RedshiftWarehouse, SnapshotCopy
-    from constructs_lib.removal import DATA_DESTROYED_WARNING_ID, apply_data_removal_policy, check_data_removal_policy
-    from constructs_lib.search_delivery import StreamToSearchDelivery
-    from constructs_lib.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
-    from constructs_lib.search_security import SearchRole, SearchSecurityRoles
-    from constructs_lib.telemetry_stream import TelemetryStream
+    from constructs_lib.ingestion.iot_ingestion import IotTelemetryRule
+    from constructs_lib.ingestion.raw_zone_delivery import RawZoneDelivery
+    from constructs_lib.ingestion.telemetry_stream import TelemetryStream
+    from constructs_lib.network.data_network import DataNetwork, DeployTimeAvailabilityZones
+    from constructs_lib.search.search_delivery import StreamToSearchDelivery
+    from constructs_lib.search.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
+    from constructs_lib.search.search_security import SearchRole, SearchSecurityRoles
+    from constructs_lib.storage.data_lake_storage import DataLakeStorage, LakeLifecyclePolicy
+    from constructs_lib.warehouse.redshift_sql import RedshiftSql
+    from constructs_lib.warehouse.redshift_warehouse import PauseResumeSchedule, RedshiftWarehouse, SnapshotCopy
 
 #: Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
-    "AlarmTopic": "constructs_lib.alarm_topic",
-    "AthenaWorkgroup": "constructs_lib.athena_workgroup",
-    "DATA_DESTROYED_WARNING_ID": "constructs_lib.removal",
-    "DEFAULT_ENGINE_VERSION": "constructs_lib.search_domain",
-    "DataCatalogEncryption": "constructs_lib.catalog_encryption",
-    "DataCellsFilterGrant": "constructs_lib.lake_formation",
-    "DataLakeSettings": "constructs_lib.lake_formation",
-    "DataLakeStorage": "constructs_lib.data_lake_storage",
-    "DataNetwork": "constructs_lib.data_network",
-    "DatabaseGrant": "constructs_lib.lake_formation",
-    "DeployTimeAvailabilityZones": "constructs_lib.data_network",
-    "EMR_MANAGED_POLICY_TAG": "constructs_lib.emr_cluster",
-    "EmrCapacity": "constructs_lib.emr_cluster",
-    "EmrCluster": "constructs_lib.emr_cluster",
-    "EmrKerberos": "constructs_lib.emr_cluster",
-    "EtlWorkflow": "constructs_lib.etl_workflow",
-    "GlueSecurity": "constructs_lib.glue_security",
-    "IamAllowedPrincipalsRevocation": "constructs_lib.lake_formation",
-    "IotTelemetryRule": "constructs_lib.iot_ingestion",
-    "LakeCrawler": "constructs_lib.lake_crawler",
-    "LakeDataCellsFilter": "constructs_lib.lake_formation",
-    "LakeEtlJob": "constructs_lib.lake_etl_job",
-    "LakeLifecyclePolicy": "constructs_lib.data_lake_storage",
-    "LakeLocation": "constructs_lib.lake_access",
-    "LakePermissions": "constructs_lib.lake_formation",
-    "LocationGrant": "constructs_lib.lake_formation",
-    "NamedQuery": "constructs_lib.athena_workgroup",
-    "PauseResumeSchedule": "constructs_lib.redshift_warehouse",
-    "RawZoneDelivery": "constructs_lib.raw_zone_delivery",
-    "RedshiftSql": "constructs_lib.redshift_sql",
-    "RedshiftWarehouse": "constructs_lib.redshift_warehouse",
-    "RegisteredLocations": "constructs_lib.lake_formation",
-    "ResourceNamer": "constructs_lib.naming",
-    "SearchCapacity": "constructs_lib.search_domain",
-    "SearchDomain": "constructs_lib.search_domain",
-    "SearchRole": "constructs_lib.search_security",
-    "SearchSecurityRoles": "constructs_lib.search_security",
-    "SnapshotCopy": "constructs_lib.redshift_warehouse",
-    "StreamToSearchDelivery": "constructs_lib.search_delivery",
-    "TableGrant": "constructs_lib.lake_formation",
-    "TelemetryStream": "constructs_lib.telemetry_stream",
-    "allow_cloudwatch_logs": "constructs_lib.monitoring",
-    "apply_data_removal_policy": "constructs_lib.removal",
-    "check_data_removal_policy": "constructs_lib.removal",
-    "dead_letter_queue": "constructs_lib.dead_letters",
-    "disable_iam_allowed_principals_for_new_tables": "constructs_lib.lake_formation",
-    "encrypted_log_group": "constructs_lib.monitoring",
-    "grant_catalog_read": "constructs_lib.lake_access",
-    "grant_prefix_read": "constructs_lib.lake_access",
-    "grant_prefix_write": "constructs_lib.lake_access",
-    "notify": "constructs_lib.monitoring",
-    "rotating_key": "constructs_lib.encryption",
+    "AlarmTopic": "constructs_lib.common.alarm_topic",
+    "AthenaWorkgroup": "constructs_lib.catalog.athena_workgroup",
+    "DATA_DESTROYED_WARNING_ID": "constructs_lib.common.removal",
+    "DEFAULT_ENGINE_VERSION": "constructs_lib.search.search_domain",
+    "DataCatalogEncryption": "constructs_lib.catalog.catalog_encryption",
+    "DataCellsFilterGrant": "constructs_lib.governance.lake_formation",
+    "DataLakeSettings": "constructs_lib.governance.lake_formation",
+    "DataLakeStorage": "constructs_lib.storage.data_lake_storage",
+    "DataNetwork": "constructs_lib.network.data_network",
+    "DatabaseGrant": "constructs_lib.governance.lake_formation",
+    "DeployTimeAvailabilityZones": "constructs_lib.network.data_network",
+    "EMR_MANAGED_POLICY_TAG": "constructs_lib.emr.emr_cluster",
+    "EmrCapacity": "constructs_lib.emr.emr_cluster",
+    "EmrCluster": "constructs_lib.emr.emr_cluster",
+    "EmrKerberos": "constructs_lib.emr.emr_cluster",
+    "EtlWorkflow": "constructs_lib.catalog.etl_workflow",
+    "GlueSecurity": "constructs_lib.catalog.glue_security",
+    "IamAllowedPrincipalsRevocation": "constructs_lib.governance.lake_formation",
+    "IotTelemetryRule": "constructs_lib.ingestion.iot_ingestion",
+    "LakeCrawler": "constructs_lib.catalog.lake_crawler",
+    "LakeDataCellsFilter": "constructs_lib.governance.lake_formation",
+    "LakeEtlJob": "constructs_lib.catalog.lake_etl_job",
+    "LakeLifecyclePolicy": "constructs_lib.storage.data_lake_storage",
+    "LakeLocation": "constructs_lib.governance.lake_access",
+    "LakePermissions": "constructs_lib.governance.lake_formation",
+    "LocationGrant": "constructs_lib.governance.lake_formation",
+    "NamedQuery": "constructs_lib.catalog.athena_workgroup",
+    "PauseResumeSchedule": "constructs_lib.warehouse.redshift_warehouse",
+    "RawZoneDelivery": "constructs_lib.ingestion.raw_zone_delivery",
+    "RedshiftSql": "constructs_lib.warehouse.redshift_sql",
+    "RedshiftWarehouse": "constructs_lib.warehouse.redshift_warehouse",
+    "RegisteredLocations": "constructs_lib.governance.lake_formation",
+    "ResourceNamer": "constructs_lib.common.naming",
+    "SearchCapacity": "constructs_lib.search.search_domain",
+    "SearchDomain": "constructs_lib.search.search_domain",
+    "SearchRole": "constructs_lib.search.search_security",
+    "SearchSecurityRoles": "constructs_lib.search.search_security",
+    "SnapshotCopy": "constructs_lib.warehouse.redshift_warehouse",
+    "StreamToSearchDelivery": "constructs_lib.search.search_delivery",
+    "TableGrant": "constructs_lib.governance.lake_formation",
+    "TelemetryStream": "constructs_lib.ingestion.telemetry_stream",
+    "allow_cloudwatch_logs": "constructs_lib.common.monitoring",
+    "apply_data_removal_policy": "constructs_lib.common.removal",
+    "check_data_removal_policy": "constructs_lib.common.removal",
+    "dead_letter_queue": "constructs_lib.common.dead_letters",
+    "disable_iam_allowed_principals_for_new_tables": "constructs_lib.governance.lake_formation",
+    "encrypted_log_group": "constructs_lib.common.monitoring",
+    "grant_catalog_read": "constructs_lib.governance.lake_access",
+    "grant_prefix_read": "constructs_lib.governance.lake_access",
+    "grant_prefix_write": "constructs_lib.governance.lake_access",
+    "notify": "constructs_lib.common.monitoring",
+    "rotating_key": "constructs_lib.common.encryption",
 }
 
 

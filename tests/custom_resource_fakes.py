@@ -1,4 +1,4 @@
-"""What the tests of the library's custom resource functions (constructs_lib/functions/) share: the
+"""What the tests of the library's custom resource functions (constructs_lib/<domain>/functions/) share: the
 functions loaded as their Lambda assets hold them, and fakes of Lambda's context, of urlopen (the
 pre-signed response URL) and of threading.Timer (the watchdog), so nothing waits or reaches a network.
 
@@ -17,8 +17,8 @@ from typing import Any
 
 from tests.synth import ROOT
 
-FUNCTIONS_DIR = ROOT / "constructs_lib" / "functions"
-SHARED_DIR = FUNCTIONS_DIR / "shared"
+LIBRARY = ROOT / "constructs_lib"
+SHARED_DIR = LIBRARY / "common" / "functions" / "shared"
 LOG_STREAM = "2026/11/23/[$LATEST]0123456789abcdef"
 RESPONSE_URL = "https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/presigned?X-Amz-Signature=abc"
 
@@ -30,13 +30,15 @@ def _shared_modules_importable() -> None:
 
 
 def load_handler(function: str) -> ModuleType:
-    """``constructs_lib/functions/<function>/handler.py``, importing the shared modules as it does on Lambda."""
+    """``constructs_lib/<domain>/functions/<function>/handler.py``, importing the shared modules as it does on
+    Lambda."""
     _shared_modules_importable()
-    return importlib.import_module(f"constructs_lib.functions.{function}.handler")
+    (folder,) = LIBRARY.glob(f"*/functions/{function}")
+    return importlib.import_module(".".join(folder.relative_to(ROOT).parts) + ".handler")
 
 
 def load_shared(module: str) -> ModuleType:
-    """``constructs_lib/functions/shared/<module>.py``, the module the handlers import."""
+    """``constructs_lib/common/functions/shared/<module>.py``, the module the handlers import."""
     _shared_modules_importable()
     return importlib.import_module(module)
 

@@ -38,14 +38,16 @@ NOT_SOURCE = (
 
 REDSHIFT_SQL_APP = '''
 import json, sys
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 import constructs_lib
-from constructs_lib.deploy_time_function import FUNCTIONS_DIR
-from constructs_lib.redshift_sql import HANDLER_DIR, RedshiftSql
+from constructs_lib.warehouse.redshift_sql import HANDLER_DIR, RedshiftSql
+
+LIBRARY = Path(constructs_lib.__file__).parent
 
 app = cdk.App(outdir=sys.argv[1])
 stack = cdk.Stack(app, "Sql", env=cdk.Environment(account="111122223333", region="eu-west-1"))
@@ -63,7 +65,7 @@ app.synth()
 print(json.dumps({
     "library": constructs_lib.__file__,
     "handler_dir": str(HANDLER_DIR),
-    "functions": sorted(str(p.relative_to(FUNCTIONS_DIR)) for p in FUNCTIONS_DIR.glob("*/*.py")),
+    "functions": sorted(str(p.relative_to(LIBRARY)) for p in LIBRARY.glob("*/functions/*/*.py")),
 }))
 '''
 
@@ -111,7 +113,7 @@ def check(workdir: Path) -> dict:
     package = run([python, "-c", "import constructs_lib, os; print(os.path.dirname(constructs_lib.__file__))"],
                   workdir, env).strip()
     run([python, "-m", "compileall", "-q", package], workdir, env)
-    compiled = sorted(str(p.relative_to(package)) for p in Path(package).glob("functions/*/__pycache__/*.pyc"))
+    compiled = sorted(str(p.relative_to(package)) for p in Path(package).glob("*/functions/*/__pycache__/*.pyc"))
 
     # The example, copied out of the repository and run as a user runs it.
     example = workdir / "example"

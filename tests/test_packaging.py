@@ -62,22 +62,37 @@ def test_the_wheel_is_named_after_the_package_and_its_version(wheel: Path) -> No
     assert wheel.name == f"analytics_platform_constructs-{constructs_lib.__version__}-py3-none-any.whl"
 
 
+def library_modules() -> set[str]:
+    """Every module of the package and its domain subpackages (the function folders are data)."""
+    return {
+        str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py")
+        if "functions" not in p.relative_to(PACKAGE).parts and "__pycache__" not in p.parts
+    }
+
+
 def test_the_wheel_holds_every_library_module_and_its_readme_and_type_marker(names: list[str]) -> None:
-    modules = {f"constructs_lib/{p.name}" for p in PACKAGE.glob("*.py")}
-    assert "constructs_lib/__init__.py" in modules
+    modules = library_modules()
+    assert {"constructs_lib/__init__.py", "constructs_lib/common/__init__.py", "constructs_lib/warehouse/redshift_sql.py"} <= modules
     assert modules <= set(names)
     assert {"constructs_lib/README.md", "constructs_lib/py.typed"} <= set(names)
 
 
 def test_the_wheel_holds_the_code_of_every_library_function_and_nothing_else_there(names: list[str]) -> None:
-    """Each folder under constructs_lib/functions/ but shared/ is a construct's function, whose Lambda
-    asset is the folder and the modules of shared/: all their .py files ship, and nothing else (no
-    __init__.py: the folders are data, not packages)."""
-    functions = {str(p.relative_to(ROOT)) for p in (PACKAGE / "functions").glob("*/*.py")}
-    assert {"constructs_lib/functions/redshift_sql/handler.py", "constructs_lib/functions/shared/cfn_response.py"} <= functions
-    folders = [f for f in (PACKAGE / "functions").iterdir() if f.is_dir() and f.name not in ("shared", "__pycache__")]
+    """Each folder under constructs_lib/<domain>/functions/ but common/functions/shared/ is a construct's
+    function, whose Lambda asset is the folder and the modules of shared/: all their .py files ship, and
+    nothing else (no __init__.py: the folders are data, not packages)."""
+    functions = {str(p.relative_to(ROOT)) for p in PACKAGE.glob("*/functions/*/*.py")}
+    assert {
+        "constructs_lib/warehouse/functions/redshift_sql/handler.py",
+        "constructs_lib/common/functions/shared/cfn_response.py",
+    } <= functions
+    folders = [
+        f for f in PACKAGE.glob("*/functions/*")
+        if f.is_dir() and f != PACKAGE / "common" / "functions" / "shared" and f.name != "__pycache__"
+    ]
+    assert len(folders) >= 3
     assert {f"{folder.relative_to(ROOT)}/handler.py" for folder in folders} <= functions
-    assert {n for n in names if n.startswith("constructs_lib/functions/")} == functions
+    assert {n for n in names if "/functions/" in n} == functions
     assert not [n for n in functions if n.endswith("__init__.py")]
 
 
@@ -116,13 +131,13 @@ def test_the_library_accepts_the_cdk_the_app_is_pinned_to_and_pins_its_alpha_mod
 def test_a_fresh_virtual_environment_installs_the_wheel_and_synthesises_the_example(packaging_check) -> None:
     """The fresh-venv install and the syntheses ran in the background since collection
     (tests/packaging_check.py, on the machine's other core); here their results are checked."""
-    from constructs_lib.deploy_time_function import FUNCTIONS_DIR, SHARED_DIR
-    from constructs_lib.redshift_sql import HANDLER_DIR
+    from constructs_lib.common.deploy_time_function import SHARED_DIR
+    from constructs_lib.warehouse.redshift_sql import HANDLER_DIR
     from tests.examples.test_example_app import load_example
 
     result = packaging_check.result()
     workdir = Path(result["workdir"])
-    compiled = {Path(p).parts[1] + "/" + Path(p).name.split(".")[0] for p in result["compiled_handlers"]}
+    compiled = {Path(p).parts[2] + "/" + Path(p).name.split(".")[0] for p in result["compiled_handlers"]}
     assert {"redshift_sql/handler", "shared/cfn_response"} <= compiled, "pip's bytecode missing from the installed functions"
 
     # The example, copied out of the repository and run as a user runs it: no finding, and exactly
@@ -147,7 +162,7 @@ def test_a_fresh_virtual_environment_installs_the_wheel_and_synthesises_the_exam
     site_packages = str(workdir / "venv" / "lib")
     assert installed["library"].startswith(site_packages) and installed["handler_dir"].startswith(site_packages)
     assert checkout["handler_dir"] == str(HANDLER_DIR)
-    assert installed["functions"] == checkout["functions"] == sorted(str(p.relative_to(FUNCTIONS_DIR)) for p in FUNCTIONS_DIR.glob("*/*.py"))
+    assert installed["functions"] == checkout["functions"] == sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.glob("*/functions/*/*.py"))
     (key,), (checkout_key,) = (
         [r["Properties"]["Code"]["S3Key"] for r in json.loads((workdir / out / "Sql.template.json").read_text())["Resources"].values()
          if r["Type"] == "AWS::Lambda::Function"]

@@ -20,8 +20,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.lake_access import check_prefix, grant_prefix_write
-from constructs_lib.validation import instance_list, integer, text
+from constructs_lib.common.validation import instance_list, integer, text
+from constructs_lib.governance.lake_access import check_prefix, grant_prefix_write
 
 ENGINE_VERSION = "Athena engine version 3"
 #: Athena rejects a smaller BytesScannedCutoffPerQuery.

@@ -17,9 +17,9 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.encryption import rotating_key
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance
+from constructs_lib.common.encryption import rotating_key
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance
 
 
 class DataCatalogEncryption(Construct):

@@ -30,11 +30,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.dead_letters import dead_letter_queue
-from constructs_lib.encryption import rotating_key
-from constructs_lib.monitoring import check_topic_region, notify
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance, instance_list, text
+from constructs_lib.common.dead_letters import dead_letter_queue
+from constructs_lib.common.encryption import rotating_key
+from constructs_lib.common.monitoring import check_topic_region, notify
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, instance_list, text
 
 Step = Union[glue.CfnCrawler, glue.IJob]  # noqa: UP007 - jsii interfaces do not support "|"
 

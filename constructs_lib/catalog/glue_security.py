@@ -22,10 +22,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.encryption import rotating_key
-from constructs_lib.monitoring import allow_cloudwatch_logs
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance, text
+from constructs_lib.common.encryption import rotating_key
+from constructs_lib.common.monitoring import allow_cloudwatch_logs
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, text
 
 #: Glue creates the log groups of crawlers and jobs that use a security configuration itself,
 #: under names it derives from the role and the configuration, below these prefixes, and

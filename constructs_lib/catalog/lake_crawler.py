@@ -32,9 +32,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.glue_security import GlueSecurity
-from constructs_lib.lake_access import KMS_WRITE_ACTIONS, check_prefix, glue_catalog_arns, grant_prefix_read, key_statement
-from constructs_lib.validation import text
+from constructs_lib.catalog.glue_security import GlueSecurity
+from constructs_lib.common.validation import text
+from constructs_lib.governance.lake_access import KMS_WRITE_ACTIONS, check_prefix, glue_catalog_arns, grant_prefix_read, key_statement
 
 RecrawlBehavior = Literal["CRAWL_EVERYTHING", "CRAWL_NEW_FOLDERS_ONLY"]
 UpdateBehavior = Literal["LOG", "UPDATE_IN_DATABASE"]

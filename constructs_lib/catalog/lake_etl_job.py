@@ -24,11 +24,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.glue_security import GlueSecurity
-from constructs_lib.lake_access import check_prefix, grant_prefix_read, grant_prefix_write
-from constructs_lib.monitoring import encrypted_log_group
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance, integer, string_list, string_map, text
+from constructs_lib.catalog.glue_security import GlueSecurity
+from constructs_lib.common.monitoring import encrypted_log_group
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, integer, string_list, string_map, text
+from constructs_lib.governance.lake_access import check_prefix, grant_prefix_read, grant_prefix_write
 
 #: Glue's own job arguments that this construct sets; callers may not override them.
 RESERVED_ARGUMENTS = frozenset(

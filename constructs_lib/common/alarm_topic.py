@@ -44,10 +44,10 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.dead_letters import dead_letter_queue
-from constructs_lib.encryption import rotating_key
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance, string_list
+from constructs_lib.common.dead_letters import dead_letter_queue
+from constructs_lib.common.encryption import rotating_key
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, string_list
 
 #: The two operations a publisher (or SNS writing to an encrypted queue) needs on the key.
 KEY_USE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")

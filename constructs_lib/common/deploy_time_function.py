@@ -5,10 +5,11 @@ CloudFormation invokes such a function asynchronously and waits for the answer i
 pre-signed URL; the handlers share that plumbing (``functions/shared/cfn_response.py``). Each of these
 constructs builds its function here, so they agree on what such a function is:
 
-- code: ``handler_dir/*.py`` (the construct's folder under ``constructs_lib/functions/``) and
-  ``functions/shared/*.py``, side by side in one asset, assembled at synthesis by local bundling (a
-  file copy: no Docker); entry point ``handler.lambda_handler``; the asset hash is that of what is
-  staged, so a change to a shared module redeploys every function;
+- code: ``handler_dir/*.py`` (the ``functions/<name>/`` folder beside the construct's module, e.g.
+  ``constructs_lib/warehouse/functions/redshift_sql/``) and ``functions/shared/*.py`` (beside this
+  module), side by side in one asset, assembled at synthesis by local bundling (a file copy: no
+  Docker); entry point ``handler.lambda_handler``; the asset hash is that of what is staged, so a
+  change to a shared module redeploys every function;
 - the newest Python runtime aws-cdk-lib offers, ARM64, 256 MiB, the caller's timeout and reserved
   concurrency, no asynchronous retries (the handler answers every request itself: a retry would
   only follow an invocation that died after the watchdog had answered, and would act behind
@@ -55,16 +56,16 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.dead_letters import dead_letter_queue
-from constructs_lib.encryption import rotating_key
-from constructs_lib.firehose_processing import TRANSFORM_RUNTIME
-from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group
-from constructs_lib.nag import INLINE_POLICY_RULES, acknowledge_resources
+from constructs_lib.common.dead_letters import dead_letter_queue
+from constructs_lib.common.encryption import rotating_key
+from constructs_lib.common.firehose_processing import TRANSFORM_RUNTIME
+from constructs_lib.common.monitoring import allow_cloudwatch_logs, encrypted_log_group
+from constructs_lib.common.nag import INLINE_POLICY_RULES, acknowledge_resources
 
-#: The functions' source: one self-contained folder per function and the modules they share, shipped
-#: in the wheel as package data (no __init__.py: data, not packages), so an installed library finds it.
-FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
-SHARED_DIR = FUNCTIONS_DIR / "shared"
+#: The modules every function shares. Each function's own source is one self-contained folder beside
+#: the construct that deploys it (``<domain>/functions/<name>/``); both ship in the wheel as package
+#: data (no __init__.py: data, not packages), so an installed library finds them.
+SHARED_DIR = Path(__file__).resolve().parent / "functions" / "shared"
 HANDLER = "handler.lambda_handler"
 #: The same runtime as the ingestion transform: the newest Python aws-cdk-lib offers.
 FUNCTION_RUNTIME = TRANSFORM_RUNTIME

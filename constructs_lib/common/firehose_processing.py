@@ -36,9 +36,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.monitoring import encrypted_log_group
-from constructs_lib.nag import LAMBDA_IN_VPC_RULES, acknowledge
-from constructs_lib.validation import instance, instance_list, integer, string_map, text
+from constructs_lib.common.monitoring import encrypted_log_group
+from constructs_lib.common.nag import LAMBDA_IN_VPC_RULES, acknowledge
+from constructs_lib.common.validation import instance, instance_list, integer, string_map, text
 
 #: The newest Python runtime aws-cdk-lib offers: the default.
 TRANSFORM_RUNTIME: lambda_.Runtime = lambda_.Runtime.PYTHON_3_14

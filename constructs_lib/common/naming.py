@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from constructs_lib.validation import text
+from constructs_lib.common.validation import text
 
 _SEGMENT = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 #: Glue database and table names, the strictest consumer, allow at most 255 characters;

@@ -53,7 +53,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from constructs_lib.lake_access import (
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import boolean, instance, instance_list, integer, sequence, text
+from constructs_lib.governance.lake_access import (
     GLUE_TABLE_READ_ACTIONS,
     LakeLocation,
     check_prefix,
@@ -61,8 +63,6 @@ from constructs_lib.lake_access import (
     grant_prefix_read,
     grant_prefix_write,
 )
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import boolean, instance, instance_list, integer, sequence, text
 
 #: The tag AmazonEMRServicePolicy_v2 requires on the subnet, the security groups and the cluster.
 EMR_MANAGED_POLICY_TAG = "for-use-with-amazon-emr-managed-policies"

@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from constructs_lib.validation import boolean, instance, string_list, text
+from constructs_lib.common.validation import boolean, instance, string_list, text
 
 #: What a reader of encrypted objects needs on the key, and what a writer needs on top.
 KMS_READ_ACTIONS = ("kms:Decrypt",)

@@ -28,16 +28,17 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lakeformation as lakeformation
 from constructs import Construct
 
-from constructs_lib.lake_access import LakeLocation, grant_prefix_write
-from constructs_lib.nag import INLINE_POLICY_RULES, nag_resource
-from constructs_lib.lake_formation_common import (
+from constructs_lib.common.nag import INLINE_POLICY_RULES, nag_resource
+from constructs_lib.common.validation import instance, sequence
+from constructs_lib.governance.lake_access import LakeLocation, grant_prefix_write
+from constructs_lib.governance.lake_formation_common import (
     check_principal_arn,
     construct_id_of,
     location_arn,
     location_label,
 
 )
-from constructs_lib.lake_formation_grants import (
+from constructs_lib.governance.lake_formation_grants import (
     COLUMN_FILTER_PERMISSIONS,
     DATA_CELLS_FILTER_PERMISSIONS,
     DATABASE_PERMISSIONS,
@@ -53,12 +54,11 @@ from constructs_lib.lake_formation_grants import (
     TableGrant,
     principal_permissions,
 )
-from constructs_lib.lake_formation_revocation import (
+from constructs_lib.governance.lake_formation_revocation import (
     IAM_ALLOWED_PRINCIPALS,
     IamAllowedPrincipalsRevocation,
     disable_iam_allowed_principals_for_new_tables,
 )
-from constructs_lib.validation import instance, sequence
 
 __all__ = [
     "COLUMN_FILTER_PERMISSIONS",

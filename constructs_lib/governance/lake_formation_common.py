@@ -1,7 +1,7 @@
 """What the Lake Formation constructs share: name and ARN checks, and the registered ARN of a lake
 location.
 
-The public constructs are in :mod:`constructs_lib.lake_formation` (which re-exports everything).
+The public constructs are in :mod:`constructs_lib.governance.lake_formation` (which re-exports everything).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import aws_cdk as cdk
 
-from constructs_lib.lake_access import LakeLocation
-from constructs_lib.validation import sequence
+from constructs_lib.common.validation import sequence
+from constructs_lib.governance.lake_access import LakeLocation
 
 #: An IAM role or user ARN, the two kinds of principal these constructs grant to or make admins.
 IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")

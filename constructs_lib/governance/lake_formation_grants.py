@@ -47,8 +47,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_lakeformation as lakeformation
 from constructs import Construct, IConstruct
 
-from constructs_lib.lake_access import LakeLocation
-from constructs_lib.lake_formation_common import (
+from constructs_lib.common.validation import boolean, sequence
+from constructs_lib.governance.lake_access import LakeLocation
+from constructs_lib.governance.lake_formation_common import (
     check_name,
     check_names,
     check_principal_arn,
@@ -56,7 +57,6 @@ from constructs_lib.lake_formation_common import (
     location_arn,
     location_label,
 )
-from constructs_lib.validation import boolean, sequence
 
 #: Lake Formation permissions per resource type (Lake Formation permissions reference).
 DATABASE_PERMISSIONS = frozenset({"ALL", "ALTER", "CREATE_TABLE", "DESCRIBE", "DROP"})

@@ -9,7 +9,7 @@ afterwards; this module handles the rest:
   tables and their table wildcards, at deploy time. CloudFormation has no resource for a revocation,
   so each database gets a ``Custom::IamAllowedPrincipalsRevocation`` (its own physical id, so a failure
   names its database), all answered by one small Python function of the construct
-  (``constructs_lib/functions/lake_formation_revoke/handler.py``, which documents the request
+  (``constructs_lib/governance/functions/lake_formation_revoke/handler.py``, which documents the request
   semantics; no Provider framework). One function, role, log group and dead-letter queue serve every
   database of the construct.
 - ``disable_iam_allowed_principals_for_new_tables(database)``: makes the database itself stop
@@ -59,7 +59,7 @@ tables. It can be assumed only by Lambda for this one function (invoked by Cloud
 makes only the calls the handler makes; Lake Formation's IAM actions have no resource-level
 permissions, so the role's IAM policy cannot narrow them further.
 
-Fixed (as ``RedshiftSql``; both are built by ``constructs_lib.deploy_time_function``): the function
+Fixed (as ``RedshiftSql``; both are built by ``constructs_lib.common.deploy_time_function``): the function
 answers CloudFormation itself, always; no asynchronous retries (failed invocations go to a
 KMS-encrypted dead-letter queue); one concurrent execution per database (CloudFormation sends the
 requests of several databases at the same time, and a throttled asynchronous request would wait in
@@ -74,6 +74,7 @@ retention, removal policy (log group, dead-letter queue, own key), the key, ``re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_glue as glue
@@ -85,18 +86,18 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from constructs_lib.deploy_time_function import FUNCTIONS_DIR, check_timeout, deploy_time_function
-from constructs_lib.lake_access import glue_catalog_arns
-from constructs_lib.lake_formation_common import check_name, construct_id_of
-from constructs_lib.nag import LAMBDA_IN_VPC_RULES, acknowledge, nag_resource
-from constructs_lib.lake_formation_grants import DatabaseGrant, TableGrant, principal_permissions
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance, sequence
+from constructs_lib.common.deploy_time_function import check_timeout, deploy_time_function
+from constructs_lib.common.nag import LAMBDA_IN_VPC_RULES, acknowledge, nag_resource
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, sequence
+from constructs_lib.governance.lake_access import glue_catalog_arns
+from constructs_lib.governance.lake_formation_common import check_name, construct_id_of
+from constructs_lib.governance.lake_formation_grants import DatabaseGrant, TableGrant, principal_permissions
 
 OWNER = "IamAllowedPrincipalsRevocation"
 #: The handler's source: a self-contained folder shipped as package data (standard library and the
 #: runtime's boto3 only).
-HANDLER_DIR = FUNCTIONS_DIR / "lake_formation_revoke"
+HANDLER_DIR = Path(__file__).resolve().parent / "functions" / "lake_formation_revoke"
 RESOURCE_TYPE = "Custom::IamAllowedPrincipalsRevocation"
 IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
 #: Concurrent executions per database: every custom resource's request runs at once.

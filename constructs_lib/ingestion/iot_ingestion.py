@@ -32,9 +32,9 @@ from aws_cdk import aws_iot_actions_alpha as actions
 from aws_cdk import aws_iot_alpha as iot
 from constructs import Construct
 
-from constructs_lib.monitoring import encrypted_log_group, notify
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance, text
+from constructs_lib.common.monitoring import encrypted_log_group, notify
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, text
 
 #: One lowercase topic level, so that ``topic(2)`` is the device id. config/model.py and
 #: scripts/simulate_devices.py state the same rule (they may not import this library); a test

@@ -37,7 +37,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.firehose_processing import (
+from constructs_lib.common.firehose_processing import (
     ABOVE,
     BELOW,
     DEFAULT_METRICS_NAMESPACE,
@@ -49,11 +49,11 @@ from constructs_lib.firehose_processing import (
     transform_alarm_specs,
     transform_function,
 )
-from constructs_lib.lake_access import KMS_WRITE_ACTIONS, key_statement
-from constructs_lib.monitoring import encrypted_log_group, notify
-from constructs_lib.nag import acknowledge, acknowledge_resources
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance, string_list, text
+from constructs_lib.common.monitoring import encrypted_log_group, notify
+from constructs_lib.common.nag import acknowledge, acknowledge_resources
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, string_list, text
+from constructs_lib.governance.lake_access import KMS_WRITE_ACTIONS, key_statement
 
 OWNER = "RawZoneDelivery"
 

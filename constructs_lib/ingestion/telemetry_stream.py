@@ -18,10 +18,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.encryption import rotating_key
-from constructs_lib.monitoring import allow_cloudwatch_logs, notify
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance, integer
+from constructs_lib.common.encryption import rotating_key
+from constructs_lib.common.monitoring import allow_cloudwatch_logs, notify
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, integer
 
 _ONE_MINUTE = cdk.Duration.minutes(1)
 

@@ -19,10 +19,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.encryption import rotating_key
-from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import boolean, instance, instance_list, integer, string_map, text
+from constructs_lib.common.encryption import rotating_key
+from constructs_lib.common.monitoring import allow_cloudwatch_logs, encrypted_log_group
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import boolean, instance, instance_list, integer, string_map, text
 
 DATA_SUBNET_GROUP = "Data"
 PUBLIC_SUBNET_GROUP = "Public"

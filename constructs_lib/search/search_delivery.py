@@ -1,7 +1,7 @@
 """A second Firehose delivery stream: from a Kinesis stream into an OpenSearch domain in a VPC.
 
 Records are read from ``source_stream``, transformed by a Lambda function (the same kind of
-function RawZoneDelivery runs, :mod:`constructs_lib.firehose_processing`, with your code: the
+function RawZoneDelivery runs, :mod:`constructs_lib.common.firehose_processing`, with your code: the
 library ships no transform; the analytics app of this library's repository passes the same package
 as its raw-zone delivery, with an entry point that returns one JSON document per record and no S3
 partition keys, so that OpenSearch gets the same normalised readings as the raw zone), and
@@ -80,7 +80,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.firehose_processing import (
+from constructs_lib.common.firehose_processing import (
     ABOVE,
     BELOW,
     DEFAULT_METRICS_NAMESPACE,
@@ -95,12 +95,12 @@ from constructs_lib.firehose_processing import (
     transform_alarm_specs,
     transform_function,
 )
-from constructs_lib.lake_access import check_prefix, grant_prefix_write, key_statement
-from constructs_lib.monitoring import encrypted_log_group, notify
-from constructs_lib.nag import acknowledge, nag_resource
-from constructs_lib.raw_zone_delivery import OBJECT_DELETION_ACTIONS
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.search_domain import HTTPS, selected_subnets
+from constructs_lib.common.monitoring import encrypted_log_group, notify
+from constructs_lib.common.nag import acknowledge, nag_resource
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.governance.lake_access import check_prefix, grant_prefix_write, key_statement
+from constructs_lib.ingestion.raw_zone_delivery import OBJECT_DELETION_ACTIONS
+from constructs_lib.search.search_domain import HTTPS, selected_subnets
 
 OWNER = "StreamToSearchDelivery"
 #: Firehose's index rotation periods (IndexRotationPeriod); the suffix is appended to the index.

@@ -73,10 +73,10 @@ from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.encryption import rotating_key
-from constructs_lib.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import boolean, instance, integer, text
+from constructs_lib.common.encryption import rotating_key
+from constructs_lib.common.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import boolean, instance, integer, text
 
 #: The newest engine version aws-cdk-lib 2.275 offers.
 DEFAULT_ENGINE_VERSION: opensearch.EngineVersion = opensearch.EngineVersion.OPENSEARCH_3_7

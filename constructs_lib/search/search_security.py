@@ -7,8 +7,8 @@ A fresh domain maps only its master role. A Firehose delivery role that ``grant_
 therefore refused every bulk request (``AuthFailure``, every document in the backup bucket) until
 something maps it. CloudFormation has no resource for that; ``SearchSecurityRoles`` is one
 ``Custom::OpenSearchSecurityRoles`` resource answered by one small Python function of its own
-(``constructs_lib/functions/opensearch_security/handler.py``, which documents the request semantics;
-no Provider framework; built by ``constructs_lib.deploy_time_function``). On Create and Update it
+(``constructs_lib/search/functions/opensearch_security/handler.py``, which documents the request semantics;
+no Provider framework; built by ``constructs_lib.common.deploy_time_function``). On Create and Update it
 puts every role and its mapping through the security plugin's REST API
 (``_plugins/_security/api/roles`` and ``rolesmapping``), signed with the domain's FGAC master role;
 on Update it removes the roles no longer listed; on Delete it removes its roles.
@@ -59,6 +59,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -69,15 +70,15 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.deploy_time_function import FUNCTIONS_DIR, FunctionVpc, check_timeout, deploy_time_function
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.search_domain import SearchDomain
-from constructs_lib.validation import instance, sequence
+from constructs_lib.common.deploy_time_function import FunctionVpc, check_timeout, deploy_time_function
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, sequence
+from constructs_lib.search.search_domain import SearchDomain
 
 OWNER = "SearchSecurityRoles"
 #: The handler's source: a self-contained folder (standard library and the runtime's boto3) shipped
 #: as package data.
-HANDLER_DIR = FUNCTIONS_DIR / "opensearch_security"
+HANDLER_DIR = Path(__file__).resolve().parent / "functions" / "opensearch_security"
 RESOURCE_TYPE = "Custom::OpenSearchSecurityRoles"
 RESERVED_CONCURRENCY = 1
 MAX_ROLE_NAME_LENGTH = 64

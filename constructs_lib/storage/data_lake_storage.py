@@ -21,9 +21,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.encryption import rotating_key
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import boolean
+from constructs_lib.common.encryption import rotating_key
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import boolean
 
 #: S3 rejects a STANDARD_IA transition before day 30 and requires 30 days in STANDARD_IA
 #: before a Glacier transition.

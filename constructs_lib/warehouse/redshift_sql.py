@@ -4,11 +4,11 @@ Some objects can only be created with SQL, such as the Spectrum external schema 
 ``SELECT * FROM curated.telemetry`` work right after ``cdk deploy``. ``RedshiftSql`` is a
 ``Custom::RedshiftSql`` resource backed by one small Python function of its own (no Provider
 framework, so no extra framework functions or state machine; built by
-``constructs_lib.deploy_time_function``, as the library's other custom resource functions): the
+``constructs_lib.common.deploy_time_function``, as the library's other custom resource functions): the
 function runs ``create_statements`` on Create and Update and ``delete_statements`` on Delete, with
 the cluster's admin secret, and answers CloudFormation itself. The request semantics (one
 transaction, the stable physical id, what a failed Delete does) are documented in
-``constructs_lib/functions/redshift_sql/handler.py``.
+``constructs_lib/warehouse/functions/redshift_sql/handler.py``.
 
 Fixed (security and correctness):
 
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -49,13 +50,13 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.deploy_time_function import FUNCTIONS_DIR, FunctionVpc, check_timeout, deploy_time_function
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance, sequence, text
+from constructs_lib.common.deploy_time_function import FunctionVpc, check_timeout, deploy_time_function
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, sequence, text
 
 #: The handler's source: a self-contained folder (standard library and the runtime's boto3) inside
 #: this package, shipped in the wheel as package data, so an installed library finds it too.
-HANDLER_DIR = FUNCTIONS_DIR / "redshift_sql"
+HANDLER_DIR = Path(__file__).resolve().parent / "functions" / "redshift_sql"
 RESOURCE_TYPE = "Custom::RedshiftSql"
 #: The Data API runs at most 40 statements in one batch.
 MAX_STATEMENTS = 40

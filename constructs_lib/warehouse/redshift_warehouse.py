@@ -38,8 +38,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import region_info
 from constructs import Construct
 
-from constructs_lib.encryption import rotating_key
-from constructs_lib.lake_access import (
+from constructs_lib.common.encryption import rotating_key
+from constructs_lib.common.monitoring import notify
+from constructs_lib.common.nag import nag_resource
+from constructs_lib.common.removal import apply_data_removal_policy, check_data_removal_policy
+from constructs_lib.common.validation import instance, text
+from constructs_lib.governance.lake_access import (
     GLUE_TABLE_READ_ACTIONS,
     LakeLocation,
     check_prefix,
@@ -47,10 +51,6 @@ from constructs_lib.lake_access import (
     grant_catalog_read,
     grant_prefix_read,
 )
-from constructs_lib.monitoring import notify
-from constructs_lib.nag import nag_resource
-from constructs_lib.removal import apply_data_removal_policy, check_data_removal_policy
-from constructs_lib.validation import instance, text
 
 OWNER = "RedshiftWarehouse"
 

@@ -223,7 +223,7 @@ def test_opensearch_engine_fails_when_not_offered():
     clients.ok("opensearch", "list_versions", {"Versions": ["OpenSearch_2.19", "Elasticsearch_7.10"]})
     assert check("opensearch-engine", make_ctx(clients=clients)) == (
         f"FAIL opensearch-engine: {ENGINE} is not offered in {REGION} -- fix: deploy to a region that offers it, "
-        "or pass another engine_version to SearchDomain (constructs_lib/search_domain.py DEFAULT_ENGINE_VERSION)")
+        "or pass another engine_version to SearchDomain (constructs_lib/search/search_domain.py DEFAULT_ENGINE_VERSION)")
 
 
 def _instance_type_details(clients: StubbedClients, instance_type: str, offered: bool) -> None:

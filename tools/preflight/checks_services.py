@@ -60,7 +60,7 @@ def check_opensearch_engine(ctx: PreflightContext) -> CheckResult:
     if version not in versions:
         return failed("opensearch-engine", f"{version} is not offered in {ctx.plan.region}",
                       "deploy to a region that offers it, or pass another engine_version to SearchDomain "
-                      "(constructs_lib/search_domain.py DEFAULT_ENGINE_VERSION)")
+                      "(constructs_lib/search/search_domain.py DEFAULT_ENGINE_VERSION)")
     return passed("opensearch-engine", f"{version} is offered")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from config import AppConfig
-from constructs_lib.naming import ResourceNamer
+from constructs_lib import ResourceNamer
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,8 @@ class ProjectConstants:
 
     @classmethod
     def from_code(cls) -> ProjectConstants:
-        from constructs_lib.firehose_processing import TRANSFORM_RUNTIME
-        from constructs_lib.search_domain import DEFAULT_ENGINE_VERSION
+        from constructs_lib import DEFAULT_ENGINE_VERSION
+        from constructs_lib.common.firehose_processing import TRANSFORM_RUNTIME
         from stacks.network_stack import INTERFACE_ENDPOINTS
         from stacks.transform_code import POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME
 

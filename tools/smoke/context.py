@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config import AppConfig
-from constructs_lib.naming import ResourceNamer
+from constructs_lib import ResourceNamer
 from tools.aws_env import ClientFactory
 
 #: Smoke devices are ``smoke-<run id>-0001``...: the prefix tells their rows apart from real ones.

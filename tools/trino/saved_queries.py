@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.athena_workgroup import NamedQuery
+from constructs_lib import NamedQuery
 from stacks.telemetry_tables import NAMED_QUERIES, named_queries
 
 _statement_ids = itertools.count(1)

@@ -88,7 +88,7 @@ def java_home() -> Path:
 def default_database(env_name: str = "dev") -> str:
     """The environment's curated Glue database name, as the catalog stack names it."""
     from config import load_config
-    from constructs_lib.naming import ResourceNamer
+    from constructs_lib import ResourceNamer
 
     environment = load_config(env_name).environment
     return ResourceNamer(project=environment.project, stage=environment.name).sql_name("curated")

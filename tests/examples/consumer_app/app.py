@@ -45,7 +45,7 @@ from constructs_lib import (
     StreamToSearchDelivery,
     TelemetryStream,
 )
-from constructs_lib.nag import INLINE_POLICY_RULES, acknowledge, acknowledge_resources
+from constructs_lib.common.nag import INLINE_POLICY_RULES, acknowledge, acknowledge_resources
 
 ACCOUNT, REGION = "444455556666", "eu-central-1"
 TEAM_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"

@@ -116,7 +116,7 @@ def test_shipped_environments_differ_where_they_should() -> None:
 
 def test_config_and_construct_agree_on_the_vpc_prefix_range() -> None:
     from config.model import VPC_PREFIX_RANGE
-    from constructs_lib import data_network
+    from constructs_lib.network import data_network
 
     assert (data_network.MIN_VPC_PREFIX, data_network.MAX_VPC_PREFIX) == VPC_PREFIX_RANGE
 
@@ -128,6 +128,6 @@ def test_node_count_above_the_type_maximum_is_refused(config_dir: Path) -> None:
 
 def test_config_and_construct_agree_on_the_node_limits() -> None:
     from config.model import REDSHIFT_MAX_NODES
-    from constructs_lib.redshift_warehouse import RA3_NODE_COUNTS
+    from constructs_lib.warehouse.redshift_warehouse import RA3_NODE_COUNTS
 
     assert REDSHIFT_MAX_NODES == {node_type: high for node_type, (_, high) in RA3_NODE_COUNTS.items()}

@@ -185,7 +185,7 @@ def test_config_and_construct_agree_on_the_s3_lifecycle_minimums() -> None:
     """config may not import constructs_lib (one-way dependencies), so each states the S3 rules;
     this keeps a value the config accepts from being rejected later by the construct."""
     from config import model
-    from constructs_lib import data_lake_storage
+    from constructs_lib.storage import data_lake_storage
 
     assert model.S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS == data_lake_storage.S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS
     assert model.S3_MIN_DAYS_IN_INFREQUENT_ACCESS == data_lake_storage.S3_MIN_DAYS_IN_INFREQUENT_ACCESS
@@ -279,6 +279,6 @@ def test_catalog_and_athena_limits_are_named(config_dir: Path, path: tuple[str, 
 
 def test_config_and_construct_agree_on_the_athena_cutoff_minimum() -> None:
     from config import model
-    from constructs_lib import athena_workgroup
+    from constructs_lib.catalog import athena_workgroup
 
     assert model.ATHENA_MIN_BYTES_SCANNED_CUTOFF_MB * 1_000_000 == athena_workgroup.MIN_BYTES_SCANNED_CUTOFF

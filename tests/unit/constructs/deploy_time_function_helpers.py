@@ -1,5 +1,5 @@
 """Shared reading and checks for the constructs whose custom resource is answered by a function of
-``constructs_lib.deploy_time_function`` (RedshiftSql, IamAllowedPrincipalsRevocation,
+``constructs_lib.common.deploy_time_function`` (RedshiftSql, IamAllowedPrincipalsRevocation,
 SearchSecurityRoles): a stack's template read by construct, and what every such function, its key,
 log group, dead-letter queue, role and acknowledgments must look like in it. ``construct`` below is
 any of those constructs: they expose ``function``, ``role``, ``key``, ``log_group`` and
@@ -15,8 +15,8 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Annotations, Match, Template
 from constructs import IConstruct
 
-from constructs_lib.deploy_time_function import FUNCTION_RUNTIME, SHARED_DIR, network_interfaces_arn
-from constructs_lib.nag import rendered_resource
+from constructs_lib.common.deploy_time_function import FUNCTION_RUNTIME, SHARED_DIR, network_interfaces_arn
+from constructs_lib.common.nag import rendered_resource
 from tests.compliance.nag import acknowledgments
 from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, via_service
 
@@ -27,7 +27,7 @@ FUNCTION_ACKNOWLEDGMENTS = frozenset({
     ("/Role", "NIST.800.53.R5-IAMNoInlinePolicy"),
     ("/Role", "PCI.DSS.321-IAMNoInlinePolicy"),
     ("/Function", "Serverless-LambdaAsyncFailureDestination"),
-    # made by constructs_lib.dead_letters; AwsSolutions-SQS3 recognises a Lambda DLQ by itself
+    # made by constructs_lib.common.dead_letters; AwsSolutions-SQS3 recognises a Lambda DLQ by itself
     ("/DeadLetterQueue", "Serverless-SQSRedrivePolicy"),
 })
 def vpc_function_acknowledgments(construct: Any) -> frozenset[tuple[str, str]]:

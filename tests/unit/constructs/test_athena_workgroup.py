@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
 from constructs_lib import AthenaWorkgroup, NamedQuery
-from constructs_lib.athena_workgroup import QUERY_ACTIONS
+from constructs_lib.catalog.athena_workgroup import QUERY_ACTIONS
 from tests.unit.constructs.glue_helpers import (
     ACCOUNT,
     arn_of,

@@ -1,4 +1,4 @@
-"""constructs_lib.deploy_time_function on its own: the asset (the handler's folder and the shared
+"""constructs_lib.common.deploy_time_function on its own: the asset (the handler's folder and the shared
 modules, hashed by what is staged), and the helper's own checks. What the function, its key, log
 group, queue, role and acknowledgments look like is tested through the three constructs that use it
 (test_redshift_sql.py, test_lake_formation_revocation.py, test_search_security.py)."""
@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 
-from constructs_lib import deploy_time_function as dtf
+from constructs_lib.common import deploy_time_function as dtf
 from tests.unit.constructs.deploy_time_function_helpers import Synthesised
 from tests.unit.constructs.ingestion_helpers import stack
 
@@ -51,7 +51,7 @@ def staged(built: Built) -> Path:
 
 @pytest.fixture
 def functions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of constructs_lib/functions/ with one function, ``thing``, whose shared folder the helper reads."""
+    """A functions/ folder as the library has: a copy of the shared modules, and one function, ``thing``."""
     root = tmp_path / "functions"
     shutil.copytree(dtf.SHARED_DIR, root / "shared", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "thing").mkdir()

@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.emr_cluster import (
+from constructs_lib.emr.emr_cluster import (
     CATALOG_READ_ACTIONS,
     EMR_MANAGED_POLICY_TAG,
     GLUE_CLIENT_FACTORY,

@@ -10,7 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.lake_access import check_prefix, glue_catalog_arns, grant_prefix_read, grant_prefix_write
+from constructs_lib.governance.lake_access import check_prefix, glue_catalog_arns, grant_prefix_read, grant_prefix_write
 from tests.unit.constructs.glue_helpers import actions, role_statements, via_service, with_prefix
 from tests.unit.constructs.ingestion_helpers import stack
 

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from constructs_lib.lake_crawler import CATALOG_ACTIONS
+from constructs_lib.catalog.lake_crawler import CATALOG_ACTIONS
 from tests.unit.constructs.glue_helpers import (
     DATABASE,
     actions,

@@ -11,7 +11,7 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from constructs_lib.lake_etl_job import RESERVED_ARGUMENTS
+from constructs_lib.catalog.lake_etl_job import RESERVED_ARGUMENTS
 from tests.unit.constructs.glue_helpers import (
     actions,
     arn_of,

@@ -13,8 +13,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.lake_access import LakeLocation
-from constructs_lib.lake_formation import DataLakeSettings, RegisteredLocations, location_arn
+from constructs_lib.governance.lake_access import LakeLocation
+from constructs_lib.governance.lake_formation import DataLakeSettings, RegisteredLocations, location_arn
 from tests.compliance.nag import acknowledgments
 from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, role_statements, via_service
 from tests.unit.constructs.ingestion_helpers import stack

@@ -12,8 +12,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.lake_access import LakeLocation
-from constructs_lib.lake_formation import (
+from constructs_lib.governance.lake_access import LakeLocation
+from constructs_lib.governance.lake_formation import (
     DatabaseGrant,
     DataCellsFilterGrant,
     LakeDataCellsFilter,

@@ -11,8 +11,8 @@ import pytest
 from aws_cdk import aws_glue as glue
 
 from constructs_lib import DataLakeStorage
-from constructs_lib.lake_access import LakeLocation
-from constructs_lib.lake_formation import (
+from constructs_lib.governance.lake_access import LakeLocation
+from constructs_lib.governance.lake_formation import (
     DatabaseGrant,
     DataCellsFilterGrant,
     DataLakeSettings,

@@ -18,9 +18,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
-from constructs_lib.lake_formation import IamAllowedPrincipalsRevocation, disable_iam_allowed_principals_for_new_tables
-from constructs_lib.lake_formation_revocation import HANDLER_DIR
-from constructs_lib.monitoring import allow_cloudwatch_logs
+from constructs_lib.governance.lake_formation import IamAllowedPrincipalsRevocation, disable_iam_allowed_principals_for_new_tables
+from constructs_lib.governance.lake_formation_revocation import HANDLER_DIR
+from constructs_lib.common.monitoring import allow_cloudwatch_logs
 from tests.unit.constructs.deploy_time_function_helpers import (
     FUNCTION_ACKNOWLEDGMENTS,
     DeployTimeFunctionContract,

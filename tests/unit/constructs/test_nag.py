@@ -1,4 +1,4 @@
-"""constructs_lib.nag: acknowledgments whose finding ids are derived, never written by hand.
+"""constructs_lib.common.nag: acknowledgments whose finding ids are derived, never written by hand.
 
 cdk-nag names an ``AwsSolutions-IAM5`` resource finding after the resource as rendered in the
 template. A bucket of another stack renders as a cross-stack reference whose text names the
@@ -15,7 +15,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from constructs_lib.nag import acknowledge_resources, flatten_cfn_reference, rendered_resource
+from constructs_lib.common.nag import acknowledge_resources, flatten_cfn_reference, rendered_resource
 from stacks.compliance import add_compliance_checks
 from tests.compliance.nag import findings
 

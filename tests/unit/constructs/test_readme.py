@@ -33,7 +33,7 @@ from aws_cdk.assertions import Template
 from constructs import Construct
 
 import constructs_lib
-from constructs_lib.nag import INLINE_POLICY_RULES
+from constructs_lib.common.nag import INLINE_POLICY_RULES
 from tests.synth import ROOT
 
 README = ROOT / "constructs_lib" / "README.md"

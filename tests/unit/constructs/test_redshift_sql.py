@@ -14,8 +14,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from constructs_lib import DataNetwork
-from constructs_lib.monitoring import allow_cloudwatch_logs
-from constructs_lib.redshift_sql import HANDLER_DIR, RedshiftSql
+from constructs_lib.common.monitoring import allow_cloudwatch_logs
+from constructs_lib.warehouse.redshift_sql import HANDLER_DIR, RedshiftSql
 from tests.unit.constructs.deploy_time_function_helpers import (
     FUNCTION_ACKNOWLEDGMENTS,
     DeployTimeFunctionContract,

@@ -19,8 +19,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from constructs_lib import TelemetryStream
-from constructs_lib.search_delivery import StreamToSearchDelivery
-from constructs_lib.search_domain import SearchCapacity, SearchDomain
+from constructs_lib.search.search_delivery import StreamToSearchDelivery
+from constructs_lib.search.search_domain import SearchCapacity, SearchDomain
 from stacks.compliance import add_compliance_checks
 from tests.compliance.nag import PACK_RULE_ID, acknowledgments, findings
 from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, via_service

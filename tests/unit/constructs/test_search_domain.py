@@ -18,7 +18,7 @@ from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_lib import DATA_DESTROYED_WARNING_ID, DataNetwork
-from constructs_lib.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
+from constructs_lib.search.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
 from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref
 from tests.unit.constructs.ingestion_helpers import TeamStack, alarm_actions, stack, topic
 

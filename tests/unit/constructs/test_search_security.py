@@ -16,9 +16,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 
 from constructs_lib import DataNetwork
-from constructs_lib.monitoring import allow_cloudwatch_logs
-from constructs_lib.search_domain import SearchCapacity, SearchDomain
-from constructs_lib.search_security import HANDLER_DIR, RESERVED_ROLE_NAMES, SearchRole, SearchSecurityRoles
+from constructs_lib.common.monitoring import allow_cloudwatch_logs
+from constructs_lib.search.search_domain import SearchCapacity, SearchDomain
+from constructs_lib.search.search_security import HANDLER_DIR, RESERVED_ROLE_NAMES, SearchRole, SearchSecurityRoles
 from stacks.compliance import add_compliance_checks
 from tests.compliance.nag import PACK_RULE_ID, acknowledgments, findings
 from tests.unit.constructs.deploy_time_function_helpers import (

@@ -1,0 +1,1 @@
+"""The long-running EMR cluster with the Glue Data Catalog as its metastore (``EmrCluster``)."""

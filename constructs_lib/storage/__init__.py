@@ -1,0 +1,1 @@
+"""The data lake's buckets and their key (``DataLakeStorage``)."""
