@@ -18,7 +18,7 @@ from constructs import IConstruct
 from constructs_lib.common.deploy_time_function import FUNCTION_RUNTIME, SHARED_DIR, network_interfaces_arn
 from constructs_lib.common.nag import rendered_resource
 from tests.compliance.nag import acknowledgments
-from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, via_service
+from tests.unit.constructs.template_helpers import arn_of, logical_id, ref, via_service
 
 #: What every deploy-time function acknowledges by design, relative to its construct.
 FUNCTION_ACKNOWLEDGMENTS = frozenset({

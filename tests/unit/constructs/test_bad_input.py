@@ -66,7 +66,7 @@ from constructs_lib import (
     grant_prefix_read,
     grant_prefix_write,
 )
-from tests.unit.constructs.ingestion_helpers import stack
+from tests.unit.constructs.stack_helpers import stack
 
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
 ROLE_ARN = "arn:aws:iam::111122223333:role/team-analyst"

@@ -25,7 +25,7 @@ from constructs_lib import (
     RawZoneDelivery,
     TelemetryStream,
 )
-from tests.unit.constructs.ingestion_helpers import stack, topic
+from tests.unit.constructs.stack_helpers import stack, topic
 
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
 

@@ -15,8 +15,8 @@ from aws_cdk import aws_kms as kms
 
 from constructs_lib import DataNetwork, DeployTimeAvailabilityZones
 from tests.compliance.nag import acknowledgments
-from tests.unit.constructs.glue_helpers import logical_id, role_statements
-from tests.unit.constructs.ingestion_helpers import only
+from tests.unit.constructs.stack_helpers import only
+from tests.unit.constructs.template_helpers import logical_id, role_statements
 
 ENV = cdk.Environment(account="111122223333", region="eu-west-1")
 

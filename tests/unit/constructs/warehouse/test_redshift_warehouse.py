@@ -14,6 +14,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
 
+from constructs_lib.common.removal import DATA_DESTROYED_WARNING_ID
+from constructs_lib.governance.lake_access import LakeLocation
 from constructs_lib.warehouse.redshift_warehouse import (
     GLUE_READ_ACTIONS,
     PauseResumeSchedule,
@@ -21,12 +23,10 @@ from constructs_lib.warehouse.redshift_warehouse import (
     SnapshotCopy,
     _redshift_log_principals,
 )
-from constructs_lib.governance.lake_access import LakeLocation
-from constructs_lib.common.removal import DATA_DESTROYED_WARNING_ID
 from stacks.compliance import add_compliance_checks
 from tests.compliance.nag import PACK_RULE_ID, acknowledgments, findings
-from tests.unit.constructs.glue_helpers import actions, arn_of, logical_id, ref, via_service, with_prefix
-from tests.unit.constructs.ingestion_helpers import stack
+from tests.unit.constructs.stack_helpers import stack
+from tests.unit.constructs.template_helpers import actions, arn_of, logical_id, ref, via_service, with_prefix
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"

@@ -31,8 +31,8 @@ from tests.unit.constructs.deploy_time_function_helpers import (
     expected_role_statements,
     vpc_function_acknowledgments,
 )
-from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, role_statements
-from tests.unit.constructs.ingestion_helpers import TeamStack, stack, topic
+from tests.unit.constructs.stack_helpers import TeamStack, stack, topic
+from tests.unit.constructs.template_helpers import arn_of, logical_id, ref, role_statements
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 WRITER_ARN = f"arn:aws:iam::{ACCOUNT}:role/telemetry-firehose"

@@ -7,16 +7,9 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
-from tests.unit.constructs.glue_helpers import (
-    CONFIGURATION_NAME,
-    actions,
-    arn_of,
-    lake,
-    logical_id,
-    role_statements,
-    with_prefix,
-)
-from tests.unit.constructs.ingestion_helpers import only
+from tests.unit.constructs.catalog.glue_helpers import CONFIGURATION_NAME, lake
+from tests.unit.constructs.stack_helpers import only
+from tests.unit.constructs.template_helpers import actions, arn_of, logical_id, role_statements, with_prefix
 
 LOG_GROUPS = "arn:aws:logs:eu-west-1:111122223333:log-group:"
 

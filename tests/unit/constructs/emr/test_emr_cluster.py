@@ -26,8 +26,16 @@ from constructs_lib.emr.emr_cluster import (
 )
 from stacks.compliance import add_compliance_checks
 from tests.compliance.nag import PACK_RULE_ID, Finding, acknowledgments, findings
-from tests.unit.constructs.glue_helpers import actions, arn_of, logical_id, ref, role_statements, via_service, with_prefix
-from tests.unit.constructs.ingestion_helpers import stack
+from tests.unit.constructs.stack_helpers import stack
+from tests.unit.constructs.template_helpers import (
+    actions,
+    arn_of,
+    logical_id,
+    ref,
+    role_statements,
+    via_service,
+    with_prefix,
+)
 
 ACCOUNT = "111122223333"
 LAKE = "arn:aws:s3:::lake-bucket"

@@ -14,8 +14,8 @@ from aws_cdk.assertions import Template
 
 from constructs_lib import RawZoneDelivery, TelemetryStream
 from tests.compliance.nag import acknowledgments
-from tests.unit.constructs.glue_helpers import arn_of, logical_id, role_statements, via_service
-from tests.unit.constructs.ingestion_helpers import alarm_actions, only, stack, topic
+from tests.unit.constructs.stack_helpers import alarm_actions, only, stack, topic
+from tests.unit.constructs.template_helpers import arn_of, logical_id, role_statements, via_service
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
 

@@ -12,10 +12,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from constructs_lib.catalog.lake_etl_job import RESERVED_ARGUMENTS
-from tests.unit.constructs.glue_helpers import (
+from tests.unit.constructs.catalog.glue_helpers import lake
+from tests.unit.constructs.template_helpers import (
     actions,
     arn_of,
-    lake,
     logical_id,
     ref,
     role_statements,

@@ -23,9 +23,9 @@ from constructs_lib.search.search_delivery import StreamToSearchDelivery
 from constructs_lib.search.search_domain import SearchCapacity, SearchDomain
 from stacks.compliance import add_compliance_checks
 from tests.compliance.nag import PACK_RULE_ID, acknowledgments, findings
-from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, via_service
-from tests.unit.constructs.ingestion_helpers import TeamStack, stack, topic
-from tests.unit.constructs.test_search_domain import network
+from tests.unit.constructs.search.test_search_domain import network
+from tests.unit.constructs.stack_helpers import TeamStack, stack, topic
+from tests.unit.constructs.template_helpers import arn_of, logical_id, ref, via_service
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 TOPIC = [f"arn:aws:sns:{REGION}:{ACCOUNT}:alarms"]

@@ -18,9 +18,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
+from constructs_lib.common.monitoring import allow_cloudwatch_logs
 from constructs_lib.governance.lake_formation import IamAllowedPrincipalsRevocation, disable_iam_allowed_principals_for_new_tables
 from constructs_lib.governance.lake_formation_revocation import HANDLER_DIR
-from constructs_lib.common.monitoring import allow_cloudwatch_logs
 from tests.unit.constructs.deploy_time_function_helpers import (
     FUNCTION_ACKNOWLEDGMENTS,
     DeployTimeFunctionContract,
@@ -30,8 +30,8 @@ from tests.unit.constructs.deploy_time_function_helpers import (
     assert_role_is_lambdas_alone,
     expected_role_statements,
 )
-from tests.unit.constructs.glue_helpers import arn_of, logical_id, role_statements
-from tests.unit.constructs.ingestion_helpers import stack
+from tests.unit.constructs.stack_helpers import stack
+from tests.unit.constructs.template_helpers import arn_of, logical_id, role_statements
 
 ACCOUNT = "111122223333"
 RAW = "team_dev_raw"

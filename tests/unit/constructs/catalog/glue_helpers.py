@@ -1,5 +1,5 @@
 """Shared builders for the Glue, workflow and Athena construct tests: an encrypted lake bucket
-with a GlueSecurity next to it, crawler and job factories, and readers for one role's policies."""
+with a GlueSecurity next to it, crawler and job factories."""
 
 from __future__ import annotations
 
@@ -9,36 +9,14 @@ import aws_cdk as cdk
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Template
-from constructs import IConstruct
 
 from constructs_lib import GlueSecurity, LakeCrawler, LakeEtlJob
-from tests.unit.constructs.ingestion_helpers import stack
+from tests.unit.constructs.stack_helpers import stack
+from tests.unit.constructs.template_helpers import ACCOUNT, REGION, arn_of
 
-ACCOUNT = "111122223333"
-REGION = "eu-west-1"
 CONFIGURATION_NAME = "analytics-test-glue"
 DATABASE = "raw"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:alarms"
-
-
-def via_service(service: str) -> dict:
-    """How ``kms:ViaService`` renders for ``service`` in this region (the URL suffix is a token)."""
-    return {"Fn::Join": ["", [f"{service}.{REGION}.", {"Ref": "AWS::URLSuffix"}]]}
-
-
-def logical_id(construct: IConstruct) -> str:
-    """The logical id of an L1, or of an L2's default child."""
-    target = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
-    return cdk.Stack.of(construct).get_logical_id(target)
-
-
-def arn_of(construct: IConstruct) -> dict:
-    return {"Fn::GetAtt": [logical_id(construct), "Arn"]}
-
-
-def ref(construct: IConstruct) -> dict:
-    return {"Ref": logical_id(construct)}
 
 
 @dataclass
@@ -92,31 +70,3 @@ def lake(scope: cdk.Stack | None = None, **security_kwargs) -> Lake:
     bucket = s3.Bucket(scope, "Lake", encryption_key=key)
     settings = {"configuration_name": CONFIGURATION_NAME, "data_key": key, **security_kwargs}
     return Lake(scope, key, bucket, GlueSecurity(scope, "GlueSecurity", **settings))
-
-
-def role_statements(template: Template, role: IConstruct) -> list[dict]:
-    """Every statement of the identity policies attached to ``role``."""
-    role_ref = ref(role)
-    return [
-        statement
-        for policy in template.find_resources("AWS::IAM::Policy").values()
-        if role_ref in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def actions(statement: dict) -> list[str]:
-    return as_list(statement["Action"])
-
-
-def with_action(statements: list[dict], action: str) -> list[dict]:
-    return [s for s in statements if action in actions(s)]
-
-
-def with_prefix(statements: list[dict], service: str) -> list[dict]:
-    """Statements with at least one action of ``service`` (``"glue"``, ``"s3"``...)."""
-    return [s for s in statements if any(a.startswith(f"{service}:") for a in actions(s))]

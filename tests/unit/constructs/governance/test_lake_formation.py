@@ -16,8 +16,8 @@ from aws_cdk.assertions import Template
 from constructs_lib.governance.lake_access import LakeLocation
 from constructs_lib.governance.lake_formation import DataLakeSettings, RegisteredLocations, location_arn
 from tests.compliance.nag import acknowledgments
-from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, role_statements, via_service
-from tests.unit.constructs.ingestion_helpers import stack
+from tests.unit.constructs.stack_helpers import stack
+from tests.unit.constructs.template_helpers import arn_of, logical_id, ref, role_statements, via_service
 
 ADMIN = "arn:aws:iam::111122223333:role/lake-admin"
 BREAK_GLASS = "arn:aws:iam::111122223333:user/break-glass"

@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from constructs_lib import IotTelemetryRule, TelemetryStream
-from tests.unit.constructs.ingestion_helpers import alarm_actions, only, stack, topic
+from tests.unit.constructs.stack_helpers import alarm_actions, only, stack, topic
 
 
 def make(**kwargs) -> tuple[cdk.Stack, TelemetryStream, IotTelemetryRule, Template]:

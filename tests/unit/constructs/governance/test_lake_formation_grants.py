@@ -21,8 +21,8 @@ from constructs_lib.governance.lake_formation import (
     LocationGrant,
     TableGrant,
 )
-from tests.unit.constructs.glue_helpers import arn_of, logical_id
-from tests.unit.constructs.ingestion_helpers import stack
+from tests.unit.constructs.stack_helpers import stack
+from tests.unit.constructs.template_helpers import arn_of, logical_id
 
 ACCOUNT = "111122223333"
 ANALYST = "arn:aws:iam::111122223333:role/analyst"

@@ -26,8 +26,8 @@ from tests.unit.constructs.deploy_time_function_helpers import (
     expected_role_statements,
     vpc_function_acknowledgments,
 )
-from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref, role_statements, via_service
-from tests.unit.constructs.ingestion_helpers import stack
+from tests.unit.constructs.stack_helpers import stack
+from tests.unit.constructs.template_helpers import arn_of, logical_id, ref, role_statements, via_service
 
 CREATE = "CREATE EXTERNAL SCHEMA IF NOT EXISTS curated FROM DATA CATALOG DATABASE 'team_dev_curated'"
 GRANT = "GRANT USAGE ON SCHEMA curated TO GROUP analysts"

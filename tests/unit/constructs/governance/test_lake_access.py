@@ -11,8 +11,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from constructs_lib.governance.lake_access import check_prefix, glue_catalog_arns, grant_prefix_read, grant_prefix_write
-from tests.unit.constructs.glue_helpers import actions, role_statements, via_service, with_prefix
-from tests.unit.constructs.ingestion_helpers import stack
+from tests.unit.constructs.stack_helpers import stack
+from tests.unit.constructs.template_helpers import actions, role_statements, via_service, with_prefix
 
 BUCKET_ARN = "arn:aws:s3:::lake-bucket"
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/abcd"

@@ -1,7 +1,8 @@
 """constructs_lib.common.deploy_time_function on its own: the asset (the handler's folder and the shared
 modules, hashed by what is staged), and the helper's own checks. What the function, its key, log
 group, queue, role and acknowledgments look like is tested through the three constructs that use it
-(test_redshift_sql.py, test_lake_formation_revocation.py, test_search_security.py)."""
+(warehouse/test_redshift_sql.py, governance/test_lake_formation_revocation.py,
+search/test_search_security.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from aws_cdk import aws_logs as logs
 
 from constructs_lib.common import deploy_time_function as dtf
 from tests.unit.constructs.deploy_time_function_helpers import Synthesised
-from tests.unit.constructs.ingestion_helpers import stack
+from tests.unit.constructs.stack_helpers import stack
 
 
 @dataclass

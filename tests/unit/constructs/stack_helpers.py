@@ -1,4 +1,6 @@
-"""Shared builders for the ingestion construct tests."""
+"""Shared builders for the construct tests: a stack as a team declares one (a concrete environment,
+availability zones taken at deploy time), an imported alarm topic, and readers of a template's alarm
+actions and of its one resource of a type."""
 
 from __future__ import annotations
 

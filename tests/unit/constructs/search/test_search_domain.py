@@ -19,8 +19,8 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_lib import DATA_DESTROYED_WARNING_ID, DataNetwork
 from constructs_lib.search.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
-from tests.unit.constructs.glue_helpers import arn_of, logical_id, ref
-from tests.unit.constructs.ingestion_helpers import TeamStack, alarm_actions, stack, topic
+from tests.unit.constructs.stack_helpers import TeamStack, alarm_actions, stack, topic
+from tests.unit.constructs.template_helpers import arn_of, logical_id, ref
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 TOPIC = [f"arn:aws:sns:{REGION}:{ACCOUNT}:alarms"]

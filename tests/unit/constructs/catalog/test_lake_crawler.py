@@ -10,11 +10,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from constructs_lib.catalog.lake_crawler import CATALOG_ACTIONS
-from tests.unit.constructs.glue_helpers import (
-    DATABASE,
+from tests.unit.constructs.catalog.glue_helpers import DATABASE, lake
+from tests.unit.constructs.template_helpers import (
     actions,
     arn_of,
-    lake,
     logical_id,
     ref,
     role_statements,

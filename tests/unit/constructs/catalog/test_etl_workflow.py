@@ -8,8 +8,9 @@ from aws_cdk import aws_glue as glue
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import AlarmTopic, EtlWorkflow
-from tests.unit.constructs.glue_helpers import TOPIC_ARN, arn_of, lake, logical_id, ref, role_statements
-from tests.unit.constructs.ingestion_helpers import alarm_actions, only, topic
+from tests.unit.constructs.catalog.glue_helpers import TOPIC_ARN, lake
+from tests.unit.constructs.stack_helpers import alarm_actions, only, topic
+from tests.unit.constructs.template_helpers import arn_of, logical_id, ref, role_statements
 
 SCHEDULE = glue.TriggerSchedule.cron(minute="0", hour="1")
 

@@ -10,17 +10,17 @@ from aws_cdk.assertions import Template
 
 from constructs_lib import AthenaWorkgroup, NamedQuery
 from constructs_lib.catalog.athena_workgroup import QUERY_ACTIONS
-from tests.unit.constructs.glue_helpers import (
+from tests.unit.constructs.catalog.glue_helpers import lake
+from tests.unit.constructs.stack_helpers import only
+from tests.unit.constructs.template_helpers import (
     ACCOUNT,
     arn_of,
-    lake,
     logical_id,
     ref,
     role_statements,
     via_service,
     with_prefix,
 )
-from tests.unit.constructs.ingestion_helpers import only
 
 LATEST = NamedQuery("latest-reading-per-device", "Newest reading of each device", "curated", "SELECT 1")
 DAILY = NamedQuery("daily counts", "Readings per day", "curated", "SELECT day, count(*) FROM t WHERE day = ? GROUP BY day")

@@ -8,7 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from constructs_lib import TelemetryStream
-from tests.unit.constructs.ingestion_helpers import alarm_actions, only, stack, topic
+from tests.unit.constructs.stack_helpers import alarm_actions, only, stack, topic
 
 
 def make(**kwargs) -> tuple[cdk.Stack, TelemetryStream, Template]:
