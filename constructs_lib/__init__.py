@@ -3,6 +3,10 @@
 The library knows nothing of the app that uses it: no environment names, no config files.
 Every construct exposes the resources it creates as public attributes, accepts existing
 resources where a team may already own one, and keeps its security settings fixed.
+
+The modules are grouped by domain (``storage``, ``ingestion``, ``catalog``, ``network``,
+``warehouse``, ``emr``, ``search``, ``governance``, and ``common`` for what they all use; README,
+"Layout"); every public name is importable from here, whichever module defines it.
 """
 
 from __future__ import annotations
@@ -122,7 +126,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
 
 
-__version__ = "0.6.0"
+__version__ = "0.7.0"
 
 __all__ = [
     "AlarmTopic",
