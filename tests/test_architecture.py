@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import graphlib
+import re
 import sys
 from pathlib import Path
 
@@ -133,11 +134,11 @@ def test_each_library_function_is_a_self_contained_folder(function: str) -> None
 
 @pytest.mark.parametrize("function", LIBRARY_FUNCTIONS)
 def test_each_library_function_is_beside_the_construct_that_deploys_it(function: str) -> None:
-    """A module of the function's own domain names the folder (its HANDLER_DIR)."""
+    """A module of the function's own domain names the folder (``"functions" / "<name>"``, as its
+    HANDLER_DIR does, or ``functions/<name>``)."""
     domain, _, name = Path(function).parts
-    deployed_by = [
-        path.name for path in (LIBRARY / domain).glob("*.py") if f'/ "functions" / "{name}"' in path.read_text(encoding="utf-8")
-    ]
+    names_it = re.compile(rf"""functions["']?\s*/\s*["']?{name}\b""")
+    deployed_by = [path.name for path in (LIBRARY / domain).glob("*.py") if names_it.search(path.read_text(encoding="utf-8"))]
     assert deployed_by, f"no module of constructs_lib/{domain}/ deploys functions/{name}"
 
 
