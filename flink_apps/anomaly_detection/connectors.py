@@ -75,11 +75,13 @@ class AwsSinks:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        #: Extra AWS client properties (a local endpoint and credentials in tests); none when deployed.
+        self.client_properties: dict[str, str] = {}
 
     def anomalies(self, lines: DataStream) -> None:
         sink = (
             KinesisFirehoseSink.builder()
-            .set_firehose_client_properties({"aws.region": self.settings.anomaly_region})
+            .set_firehose_client_properties({"aws.region": self.settings.anomaly_region, **self.client_properties})
             .set_delivery_stream_name(self.settings.anomaly_delivery_stream)
             .set_serialization_schema(SimpleStringSchema())
             .set_fail_on_error(False)
