@@ -64,7 +64,7 @@ class TagsConfig(StrictModel):
 
 
 class StorageConfig(StrictModel):
-    """Lifecycle of the data lake buckets (see constructs_lib.data_lake_storage)."""
+    """Lifecycle of the data lake buckets (see constructs_lib.storage.data_lake_storage)."""
 
     raw_infrequent_access_after_days: int = Field(ge=S3_MIN_DAYS_BEFORE_INFREQUENT_ACCESS, le=3650)
     #: ``null`` keeps raw objects in STANDARD_IA for good.

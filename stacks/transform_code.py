@@ -23,7 +23,7 @@ DOCUMENT_HANDLER = "firehose_transform.handler.document_handler"
 METRICS_NAMESPACE = "AnalyticsPlatform/Ingestion"
 #: The asset is lambda_src/ (the handler imports telemetry_contract.py from there) minus what the
 #: function never runs. lambda_src/ holds only the transform and the contract (the library's
-#: functions live in constructs_lib/functions/); a function added here later should be excluded
+#: functions live in constructs_lib/<domain>/functions/); a function added here later should be excluded
 #: here, so that a change to it neither bloats nor redeploys the transform.
 _ASSET_EXCLUDES = [
     "**/__pycache__", "**/*.pyc", "**/README.md", "**/requirements.txt", "**/.pytest_cache", "**/.hypothesis",

@@ -37,7 +37,7 @@ from constructs_lib.common.removal import apply_data_removal_policy, check_data_
 from constructs_lib.common.validation import instance, text
 
 #: One lowercase topic level, so that ``topic(2)`` is the device id. config/model.py and
-#: scripts/simulate_devices.py state the same rule (they may not import this library); a test
+#: scripts/simulate_devices/encoding.py state the same rule (they may not import this library); a test
 #: keeps the three equal.
 TOPIC_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 THING_NAME = "${iot:Connection.Thing.ThingName}"

@@ -471,7 +471,7 @@ def test_the_limits_themselves_are_accepted() -> None:
 # -- cdk-nag: both search constructs in one stack ------------------------------------------------
 
 #: Left to the app on purpose (as for every other construct of the library): CDK's grants render
-#: one inline AWS::IAM::Policy per role, which stacks/acknowledgments.py acknowledges per role.
+#: one inline AWS::IAM::Policy per role, which each stack acknowledges per role (stacks/search_stack.py).
 APP_DECIDES = {
     (f"{pack}-IAMNoInlinePolicy", f"Test/ToSearch/{role}/DefaultPolicy/Resource")
     for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321") for role in ("Role", "TransformRole")
