@@ -1,23 +1,26 @@
-r"""Raw telemetry JSON lines (Firehose, GZIP) -> curated, partitioned Parquet + a quarantine.
+r"""Raw telemetry JSON lines (Firehose, GZIP) -> the curated Iceberg table + the quarantine table.
 
-Every raw line gets exactly one outcome: it is curated (Snappy Parquet under
-``<curated>/event_date=YYYY-MM-DD/``) or quarantined (gzip JSON lines under
-``<quarantine>/run_id=<run_id>/``) with one reason from :data:`QUARANTINE_REASONS`. The job
-counts what it read and what it will write and refuses to write anything if the two disagree
-(:class:`RowCountMismatch`); after writing it counts the rows in the files it wrote and fails
-the run if they do not add up either (:class:`WrittenRowsMismatch`), so a row can never be lost
-or doubled silently. Nothing curated is altered: a value the curated table could not hold
-exactly (an integer a double cannot hold, a string that is not valid Unicode, a time finer
-than a microsecond) is quarantined with its own reason, as the Firehose transform rejects it.
+Every raw line gets exactly one outcome: it is curated (MERGEd into the Iceberg table
+``telemetry``), quarantined (MERGEd into ``telemetry_quarantine``) with one reason from
+:data:`QUARANTINE_REASONS`, or found already committed (replayed: an earlier attempt of this run,
+or an earlier run over the same file, wrote it; nothing is written again). Both tables are
+defined in glue_scripts/curated_table.py (plain data, shared with the CDK side); the Spark and
+Iceberg I/O is in glue_scripts/lakehouse.py. The job counts what it read and what it will write
+and refuses to write anything if the two disagree (:class:`RowCountMismatch`); after its commits
+it counts the rows carrying its run id in the committed tables and fails the run if they do not
+match either (:class:`WrittenRowsMismatch`), so a row can never be lost or doubled silently.
+Nothing curated is altered: a value the curated table could not hold exactly (an integer a
+double cannot hold, a string that is not valid Unicode, a time finer than a microsecond) is
+quarantined with its own reason, as the Firehose transform rejects it.
 
-Layout of this module: pure PySpark transforms (DataFrame in, DataFrame out; the only I/O is
-in the functions named ``read_*``/``write_*`` and in the checks of what was written,
-``list_outputs``/``count_written``), the orchestration :func:`curate`, the local
+Layout of this module: pure PySpark transforms (DataFrame in, DataFrame out: validation,
+lineage, classification), the orchestration :func:`curate` (the commit sequence), the local
 command line (``python -m glue_scripts.raw_to_curated --local --input DIR --output DIR``) and a
 thin Glue entry point, :func:`glue_main`, the only code that imports ``awsglue`` (inside the
-function: it cannot be installed outside Glue). Nothing here imports the rest of the
-repository, because Glue runs this file on its own; the contract rules it needs are copied below
-and ``tests/glue/test_contract_constants.py`` keeps the copies equal to ``telemetry_contract``.
+function: it cannot be installed outside Glue). Besides its two sibling modules nothing here
+imports the rest of the repository, because Glue runs this file with only them beside it
+(``--extra-py-files``); the contract rules it needs are copied below and
+``tests/glue/test_contract_constants.py`` keeps the copies equal to ``telemetry_contract``.
 
 Why validation looks the way it does (Spark SQL expressions only, no Python UDFs, for speed):
 
@@ -53,7 +56,8 @@ import logging
 import re
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,39 +65,30 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+try:  # in the repository
+    from glue_scripts import curated_table as table_defs
+    from glue_scripts import lakehouse
+except ImportError:  # on Glue, where --extra-py-files puts the modules at the top level
+    import curated_table as table_defs  # type: ignore[no-redef]
+    import lakehouse  # type: ignore[no-redef]
+
 LOG = logging.getLogger("raw_to_curated")
 
 # --- The curated and quarantine tables -------------------------------------------------------
 
-#: Data columns of the curated table, in order, with their Spark SQL types.
-CURATED_COLUMNS = (
-    ("device_id", "string"),
-    ("event_time", "timestamp"),
-    ("ingested_at", "timestamp"),
-    ("schema_version", "int"),
-    ("metrics", "map<string,double>"),
-    ("attributes", "map<string,string>"),
-)
-#: The curated table's partition column (Hive-style folders ``event_date=2026-11-23``).
+#: A reading's columns in the curated table, in order, with their Spark SQL types (the table
+#: adds the lineage columns; glue_scripts/curated_table.py defines both tables whole).
+CURATED_COLUMNS = tuple((c.name, c.spark_type) for c in table_defs.CURATED.columns[:6])
+#: The lineage columns of the curated table.
+LINEAGE_COLUMNS = tuple((c.name, c.spark_type) for c in table_defs.CURATED.columns[6:])
+#: The UTC date of ``event_time``, a column of the validated rows: the day partition a row
+#: falls in (the Iceberg table has no such column; it partitions by day(event_time)).
 PARTITION_COLUMN = "event_date"
 PARTITION_TYPE = "date"
 #: Columns of a quarantined row, in order, with their Spark SQL types.
-QUARANTINE_COLUMNS = (
-    ("raw_line", "string"),
-    # The line's exact bytes, base64, for a line that is not UTF-8 (null otherwise): raw_line,
-    # a JSON string, can only show such a line with U+FFFD in place of its bad bytes.
-    ("raw_line_base64", "string"),
-    ("reason", "string"),
-    ("source_file", "string"),
-    ("run_id", "string"),
-    ("quarantined_at", "timestamp"),
-)
+QUARANTINE_COLUMNS = tuple((c.name, c.spark_type) for c in table_defs.QUARANTINE.columns)
 #: A reading's identity: the same key arriving twice is a redelivery (at-least-once delivery).
 KEY_COLUMNS = ("device_id", "event_time")
-#: A run writes one file per event date; a date with more rows than this gets more files.
-#: At the ~21 bytes a row measured by benchmarks/curation_job.py, a full file is ~128 MB:
-#: large enough for efficient scans, small enough to split work across readers.
-MAX_RECORDS_PER_FILE = 6_000_000
 
 # --- Copies of the telemetry contract (lambda_src/telemetry_contract.py) ---------------------
 
@@ -216,21 +211,31 @@ def configure_session(spark: SparkSession) -> SparkSession:
 
 
 def create_local_session(
-    master: str = "local[*]", *, driver_memory: str = "2g", shuffle_partitions: int = LOCAL_SHUFFLE_PARTITIONS
+    master: str = "local[*]",
+    *,
+    driver_memory: str = "2g",
+    shuffle_partitions: int = LOCAL_SHUFFLE_PARTITIONS,
+    iceberg_runtime: str | None = None,
 ) -> SparkSession:
-    """A local session (UI and progress bar off, :data:`SESSION_CONF` applied).
+    """A local session with Iceberg (UI and progress bar off, :data:`SESSION_CONF` applied).
 
-    ``getOrCreate``: a caller that already has a session (a test) gets that one, reconfigured.
-    Few shuffle partitions: Spark's default of 200 would make hundreds of tiny tasks per step on
-    one machine, and adaptive execution does not coalesce the persisted, shuffled rows."""
-    session = (
+    ``iceberg_runtime``: the Iceberg Spark runtime jar; by default the one ``make iceberg``
+    fetched (tools/iceberg; a missing jar is an error naming that command). ``getOrCreate``: a
+    caller that already has a session (a test) gets that one, reconfigured. Few shuffle
+    partitions: Spark's default of 200 would make hundreds of tiny tasks per step on one
+    machine, and adaptive execution does not coalesce the persisted, shuffled rows."""
+    if iceberg_runtime is None:
+        from tools.iceberg.install import ensure_iceberg_runtime  # local only: Glue brings its own
+
+        iceberg_runtime = str(ensure_iceberg_runtime())
+    builder = (
         SparkSession.builder.master(master)
         .appName("raw_to_curated")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", driver_memory)
-        .getOrCreate()
     )
+    session = lakehouse.local_session_builder(builder, iceberg_runtime).getOrCreate()
     session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
     return configure_session(session)
 
@@ -436,135 +441,133 @@ def validate(lines: DataFrame) -> DataFrame:
     )
 
 
-# --- De-duplication --------------------------------------------------------------------------
-# Both steps take the rows that passed validation (so every key is set; rows without a key
-# would all meet in one task) and only ever turn a null reason into "duplicate", never drop
-# or add a row.
+# --- Lineage ---------------------------------------------------------------------------------
+
+
+def with_record_ids(rows: DataFrame) -> DataFrame:
+    """``rows`` (with :data:`LINE_COLUMNS`) plus ``record_id``: one raw line occurrence.
+
+    ``record_id`` = SHA-256 (hex) of the raw object's path, a NUL byte and the line's exact
+    bytes, then ``:n`` for the n-th copy of that very line in that object. It depends only on
+    what was read, never on how Spark split or ordered the input, so a retried run gives every
+    line the id its first attempt gave it; that is what lets the run recognise its own earlier
+    writes (see :func:`classify`). Identical lines of one object are interchangeable, so which
+    copy gets which number does not matter, only how many there are. The numbering needs a
+    window over the repeated lines only: they are found with an aggregation of the digests
+    (no line text is shuffled) and are almost always none."""
+    digest = F.sha2(F.concat(F.col("source_file").cast("binary"), F.lit(bytearray(b"\x00")), F.col("raw_line").cast("binary")), 256)
+    digested = rows.withColumn("_digest", digest)
+    repeated = digested.groupBy("_digest").count().where(F.col("count") > 1).select("_digest", F.lit(True).alias("_repeated"))
+    marked = digested.join(F.broadcast(repeated), "_digest", "left")
+    copy_number = F.row_number().over(Window.partitionBy("_digest").orderBy("_digest"))
+    numbered = marked.where(F.col("_repeated").isNotNull()).withColumn("_copy", copy_number)
+    single = marked.where(F.col("_repeated").isNull()).withColumn("_copy", F.lit(1))
+    return (
+        single.unionByName(numbered)
+        .withColumn("record_id", F.concat("_digest", F.lit(":"), F.col("_copy").cast("string")))
+        .drop("_digest", "_repeated", "_copy")
+    )
+
+
+# --- Classification ------------------------------------------------------------------------------
+# Every row gets one outcome: CURATED (new in the curated table), QUARANTINED (new in the
+# quarantine, with its reason) or REPLAYED (its record_id is already committed, by an earlier
+# attempt of this run or an earlier run over the same file: nothing to write). Only a null reason
+# is ever turned into "duplicate"; no row is dropped or added.
+
+CURATED = "curated"
+QUARANTINED = "quarantined"
+REPLAYED = "replayed"
+OUTCOMES = (CURATED, QUARANTINED, REPLAYED)
 
 
 def mark_duplicates_within_run(rows: DataFrame) -> DataFrame:
     """Quarantine all but one row per (device_id, event_time) as ``duplicate``.
 
     The kept row is the one ingested first (a null ingested_at last), then the smallest raw
-    line and source file, so the choice does not depend on how Spark splits the input."""
-    first_delivery = Window.partitionBy(*KEY_COLUMNS).orderBy(
-        F.col("ingested_at").asc_nulls_last(), F.col("raw_line"), F.col("source_file")
-    )
+    line, source file and record id, so the choice does not depend on how Spark splits the input."""
+    order = [F.col("ingested_at").asc_nulls_last(), F.col("raw_line"), F.col("source_file")]
+    if "record_id" in rows.columns:
+        order.append(F.col("record_id"))
+    first_delivery = Window.partitionBy(*KEY_COLUMNS).orderBy(*order)
     redelivered = F.col("reason").isNull() & (F.row_number().over(first_delivery) > 1)
     return rows.withColumn("reason", F.when(redelivered, F.lit(DUPLICATE)).otherwise(F.col("reason")))
 
 
-def read_curated_keys(spark: SparkSession, curated_path: str, event_dates: Sequence[str]) -> DataFrame:
-    """(device_id, event_time) of the rows already curated on ``event_dates``.
+def classify(validated: DataFrame, curated_before: DataFrame, quarantined_before: DataFrame) -> DataFrame:
+    """``validated`` (with ``record_id``) plus ``outcome``; ``reason`` set on every row not curated.
 
-    Reads only those dates' folders and only the two key columns (Parquet column pruning), so
-    the cost follows the batch, not the table. Dates (or the table) not written yet are skipped:
-    the first run reads nothing."""
-    schema = "device_id string, event_time timestamp"
-    root = curated_path.rstrip("/")
-    folders = [f"{root}/{PARTITION_COLUMN}={day}" for day in event_dates]
-    existing = [folder for folder in folders if _path_exists(spark, folder)]
-    if not existing:
-        return spark.createDataFrame([], schema)
-    return spark.read.schema(schema).option("basePath", root).parquet(*existing).select(*KEY_COLUMNS)
+    ``curated_before``: (device_id, event_time, record_id) of the curated rows on the batch's
+    days, as committed before this run wrote; ``quarantined_before``: the record ids already in
+    the quarantine on those days (and its null partition). The rules, in order:
 
+    1. a record id already in the quarantine: REPLAYED (committed by an earlier attempt);
+    2. an invalid row: QUARANTINED with its validation reason;
+    3. a key already curated by this very record id: REPLAYED (an earlier attempt curated it);
+       a key already curated by another record: QUARANTINED as ``duplicate`` (a redelivery);
+    4. a key new to the table: the first delivery in the batch is CURATED, the others are
+       ``duplicate``.
 
-def snapshot(keys: DataFrame) -> DataFrame:
-    """``keys`` read now, once, and held by the executors: a frame that no longer refers to the
-    curated folder.
+    Rule 3 is what makes a retry after a partial write safe: the curated MERGE committed, the
+    run failed before the quarantine's, and the retry reads the same files; its own curated
+    rows are recognised by their record ids instead of being quarantined as redeliveries."""
+    quarantined = quarantined_before.select("record_id", F.lit(True).alias("_in_quarantine")).distinct()
+    rows = validated.join(quarantined, "record_id", "left")
+    replayed = rows.where(F.col("_in_quarantine").isNotNull())
+    fresh = rows.where(F.col("_in_quarantine").isNull())
+    invalid = fresh.where(F.col("reason").isNotNull())
+    valid = fresh.where(F.col("reason").isNull())
 
-    Why (issue 16): the classification is computed lazily and read three times (counted, then
-    written as curated, then as quarantine). Appending to the curated folder makes Spark drop
-    every cached plan that reads that folder, so the quarantine write recomputed the
-    classification, and the cross-run check then saw the rows the run had just curated: they
-    were written to quarantine as duplicates too. A snapshot cannot change: whenever the
-    classification is computed (again, after an evicted cache block, too), it compares against
-    the keys as they were before this run wrote anything. ``localCheckpoint`` truncates the
-    lineage (spilling to disk rather than dropping); if an executor holding a part of it is lost,
-    the job fails instead of reading the folder again, and the run is retried whole."""
-    return keys.localCheckpoint(eager=True)
-
-
-def _path_exists(spark: SparkSession, path: str) -> bool:
-    """Through Hadoop's FileSystem, so it works for local paths and s3:// alike."""
-    jvm_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
-    return jvm_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(jvm_path)
-
-
-def _data_files(spark: SparkSession, folder: str) -> set[str]:
-    """The data files directly in ``folder`` (not ``_SUCCESS`` or hidden files), fully
-    qualified; empty if the folder does not exist. Hadoop's FileSystem: local and s3:// alike."""
-    jvm_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(folder)
-    fs = jvm_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    if not fs.exists(jvm_path):
-        return set()
-    return {
-        status.getPath().toString()
-        for status in fs.listStatus(jvm_path)
-        if status.isFile() and not status.getPath().getName().startswith(("_", "."))
-    }
-
-
-def mark_duplicates_across_runs(rows: DataFrame, curated_keys: DataFrame) -> DataFrame:
-    """Quarantine as ``duplicate`` the rows whose key is already in ``curated_keys`` (a reading
-    redelivered after an earlier run curated it, or a retried run)."""
-    seen = curated_keys.select(*KEY_COLUMNS).distinct().withColumn("_curated_before", F.lit(True))
-    joined = rows.join(seen, list(KEY_COLUMNS), "left")
-    redelivered = F.col("reason").isNull() & F.col("_curated_before").isNotNull()
-    marked = joined.withColumn("reason", F.when(redelivered, F.lit(DUPLICATE)).otherwise(F.col("reason")))
-    return marked.select(*rows.columns)
+    # _curated marks a match: a row migrated from the Parquet table has no record id.
+    known = curated_before.select(*KEY_COLUMNS, F.col("record_id").alias("_curated_as"), F.lit(True).alias("_curated"))
+    matched = valid.join(known, list(KEY_COLUMNS), "left")
+    new_keys = mark_duplicates_within_run(matched.where(F.col("_curated").isNull()))
+    old_keys = matched.where(F.col("_curated").isNotNull())
+    same = F.coalesce(F.col("_curated_as") == F.col("record_id"), F.lit(False))
+    columns = [*validated.columns]
+    return (
+        replayed.select(*columns, F.lit(REPLAYED).alias("outcome"))
+        .unionByName(invalid.select(*columns, F.lit(QUARANTINED).alias("outcome")))
+        .unionByName(old_keys.select(
+            *[c for c in columns if c != "reason"],
+            F.when(same, F.col("reason")).otherwise(F.lit(DUPLICATE)).alias("reason"),
+            F.when(same, F.lit(REPLAYED)).otherwise(F.lit(QUARANTINED)).alias("outcome"),
+        ))
+        .unionByName(new_keys.select(
+            *columns, F.when(F.col("reason").isNull(), F.lit(CURATED)).otherwise(F.lit(QUARANTINED)).alias("outcome"),
+        ))
+    )
 
 
 # --- Outputs ---------------------------------------------------------------------------------
 
 
-def curated_rows(classified: DataFrame) -> DataFrame:
-    """The curated table's rows: :data:`CURATED_COLUMNS` then the partition column."""
-    return classified.where(F.col("reason").isNull()).select(*(name for name, _ in CURATED_COLUMNS), PARTITION_COLUMN)
+def _table_columns(rows: DataFrame, definition: table_defs.TableDefinition, values: dict[str, Column]) -> list[Column]:
+    """Each column of ``definition``: from ``values``, else the row's column of that name, else a
+    typed null: a column the definition gained before the job fills it is written as null
+    (which is what old files read as, too)."""
+    return [
+        (values[c.name] if c.name in values else F.col(c.name) if c.name in rows.columns
+         else F.lit(None).cast(c.spark_type)).alias(c.name)
+        for c in definition.columns
+    ]
+
+
+def curated_rows(classified: DataFrame, run_id: str) -> DataFrame:
+    """The new curated rows, with the table's columns (curated_table.CURATED)."""
+    new = classified.where(F.col("outcome") == CURATED)
+    return new.select(*_table_columns(new, table_defs.CURATED, {"run_id": F.lit(run_id)}))
 
 
 def quarantine_rows(classified: DataFrame, run_id: str, quarantined_at: dt.datetime) -> DataFrame:
-    """The quarantined rows as :data:`QUARANTINE_COLUMNS`."""
-    return classified.where(F.col("reason").isNotNull()).select(
-        "raw_line",
-        F.when(F.col("reason") == NOT_UTF8, F.base64(F.col("raw_line").cast("binary"))).alias("raw_line_base64"),
-        "reason",
-        "source_file",
-        F.lit(run_id).alias("run_id"),
-        F.lit(quarantined_at).cast("timestamp").alias("quarantined_at"),
-    )
-
-
-def write_curated(rows: DataFrame, curated_path: str) -> None:
-    """Append Snappy Parquet, one file per event date (up to MAX_RECORDS_PER_FILE rows each).
-
-    Repartitioning by the date sends each date to one task, hence one file, instead of one
-    small file per input split and date. Sorting by date, device and time inside the task
-    keeps a device's readings together: better compression, and tight min/max statistics for
-    predicate pushdown on device_id and event_time. (The date leads the sort because the
-    partitioned writer needs its input grouped by date; it then adds no sort of its own.)"""
-    (
-        rows.repartition(PARTITION_COLUMN)
-        .sortWithinPartitions(PARTITION_COLUMN, *KEY_COLUMNS)
-        .write.mode("append")
-        .partitionBy(PARTITION_COLUMN)
-        .option("compression", "snappy")
-        .option("maxRecordsPerFile", MAX_RECORDS_PER_FILE)
-        .parquet(curated_path)
-    )
-
-
-def write_quarantine(rows: DataFrame, quarantine_path: str, run_id: str) -> None:
-    """Gzip JSON lines under ``<quarantine_path>/run_id=<run_id>/``, one file for the run
-    (quarantine is small; nulls are written as null so every line has every column)."""
-    (
-        rows.coalesce(1)
-        .write.mode("append")
-        .option("compression", "gzip")
-        .option("ignoreNullFields", "false")
-        .option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
-        .json(f"{quarantine_path.rstrip('/')}/run_id={run_id}")
-    )
+    """The new quarantine rows, with the table's columns (curated_table.QUARANTINE)."""
+    values = {
+        "raw_line_base64": F.when(F.col("reason") == NOT_UTF8, F.base64(F.col("raw_line").cast("binary"))),
+        "run_id": F.lit(run_id),
+        "quarantined_at": F.lit(quarantined_at).cast("timestamp"),
+    }
+    new = classified.where(F.col("outcome") == QUARANTINED)
+    return new.select(*_table_columns(new, table_defs.QUARANTINE, values))
 
 
 # --- Orchestration ---------------------------------------------------------------------------
@@ -575,82 +578,84 @@ class RowCountMismatch(RuntimeError):
 
 
 class WrittenRowsMismatch(RowCountMismatch):
-    """The files a run wrote do not hold the rows it read. The run fails, so the job bookmark
-    does not advance: the next run reads the same input again, and its cross-run check
-    quarantines as ``duplicate`` whatever this run had curated."""
+    """The committed tables do not hold what the run says it wrote. The run fails, so the job
+    bookmark does not advance: the next attempt reads the same input again and, by the record
+    ids, writes only what is missing."""
 
 
-def _output_folders(curated_path: str, quarantine_path: str, run_id: str, event_dates: Sequence[str]) -> dict[str, list[str]]:
-    """The folders a run writes to: one per curated event date, and its quarantine folder."""
-    root = curated_path.rstrip("/")
-    return {
-        "curated": [f"{root}/{PARTITION_COLUMN}={day}" for day in event_dates],
-        "quarantined": [f"{quarantine_path.rstrip('/')}/run_id={run_id}"],
-    }
+@dataclass(frozen=True)
+class Tables:
+    """Where a run writes: the curated table and the quarantine, in one catalog and database."""
+
+    catalog: str
+    database: str
+    curated: str = table_defs.TABLE_NAME
+    quarantine: str = table_defs.QUARANTINE_TABLE_NAME
+
+    @property
+    def curated_ref(self) -> lakehouse.TableRef:
+        return lakehouse.TableRef(self.catalog, self.database, self.curated)
+
+    @property
+    def quarantine_ref(self) -> lakehouse.TableRef:
+        return lakehouse.TableRef(self.catalog, self.database, self.quarantine)
 
 
-def list_outputs(spark: SparkSession, folders: dict[str, list[str]]) -> dict[str, set[str]]:
-    """The data files now in each output's folders (taken before and after writing: the
-    difference is what the run wrote, whatever earlier runs left there)."""
-    return {output: set().union(*(_data_files(spark, folder) for folder in paths)) for output, paths in folders.items()}
+def ensure_tables(spark: SparkSession, tables: Tables, *, create: bool) -> list[str]:
+    """Both tables as curated_table defines them (created locally; evolved in place where the
+    definition adds a nullable column); the DDL run."""
+    return [
+        *lakehouse.ensure_table(spark, tables.curated_ref, table_defs.CURATED, create=create),
+        *lakehouse.ensure_table(spark, tables.quarantine_ref, table_defs.QUARANTINE, create=create),
+    ]
 
 
-def count_written(spark: SparkSession, before: dict[str, set[str]], after: dict[str, set[str]]) -> dict[str, int]:
-    """Rows in the files the run added: curated from the Parquet files (a count reads only
-    their footers), quarantined as lines of its gzip JSON file (small)."""
-    curated = sorted(after["curated"] - before["curated"])
-    quarantined = sorted(after["quarantined"] - before["quarantined"])
-    return {
-        "curated": spark.read.parquet(*curated).count() if curated else 0,
-        "quarantined": spark.read.text(quarantined).count() if quarantined else 0,
-    }
-
-
-def check_written(summary: dict[str, Any], written: dict[str, int]) -> None:
-    """The accounting identity on the files: rows in this run's curated files + quarantine
-    lines == rows_in, and each equals the summary; else :class:`WrittenRowsMismatch`."""
-    if written["curated"] + written["quarantined"] != summary["rows_in"] or written != {
-        "curated": summary["curated"],
-        "quarantined": summary["quarantined"],
-    }:
-        raise WrittenRowsMismatch(
-            f"run {summary['run_id']}: the files written hold {written['curated']} curated + {written['quarantined']} "
-            f"quarantined rows, but it read {summary['rows_in']} (summary: {summary['curated']} curated + "
-            f"{summary['quarantined']} quarantined); failing the run so that its input is read again"
-        )
-
-
-def profile_batch(validated: DataFrame) -> tuple[int, list[str]]:
-    """(rows read, event dates of the curatable rows) in one pass."""
-    day = F.when(F.col("reason").isNull(), F.col(PARTITION_COLUMN)).alias("day")
-    counts = validated.groupBy(day).count().collect()
-    return sum(row["count"] for row in counts), sorted(row["day"].isoformat() for row in counts if row["day"])
+def profile_batch(validated: DataFrame) -> tuple[int, list[dt.date], list[dt.date]]:
+    """(rows read, days of the curatable rows, days of every row with a time) in one pass."""
+    counts = validated.groupBy(F.col("reason").isNull().alias("valid"), F.to_date("event_time").alias("day")).count().collect()
+    valid_days = sorted({row["day"] for row in counts if row["valid"] and row["day"] is not None})
+    all_days = sorted({row["day"] for row in counts if row["day"] is not None})
+    return sum(row["count"] for row in counts), valid_days, all_days
 
 
 def summarise(run_id: str, rows_in: int, classified: DataFrame) -> dict[str, Any]:
-    """The run's summary, counted from the rows about to be written (one pass)."""
-    day = F.when(F.col("reason").isNull(), F.col(PARTITION_COLUMN)).alias("day")
-    counts = classified.groupBy("reason", day).count().collect()
+    """The run's summary, counted from the classified rows (one pass)."""
+    day = F.when(F.col("outcome") == CURATED, F.to_date("event_time")).alias("day")
+    counts = classified.groupBy("outcome", "reason", day).count().collect()
+    total = {outcome: sum(r["count"] for r in counts if r["outcome"] == outcome) for outcome in OUTCOMES}
     by_reason: dict[str, int] = {}
     for row in counts:
-        if row["reason"] is not None:
+        if row["outcome"] == QUARANTINED:
             by_reason[row["reason"]] = by_reason.get(row["reason"], 0) + row["count"]
     return {
         "run_id": run_id,
         "rows_in": rows_in,
-        "curated": sum(row["count"] for row in counts if row["reason"] is None),
-        "quarantined": sum(by_reason.values()),
+        "curated": total[CURATED],
+        "quarantined": total[QUARANTINED],
+        "replayed": total[REPLAYED],
         "quarantined_by_reason": dict(sorted(by_reason.items())),
-        "event_dates": sorted(row["day"].isoformat() for row in counts if row["day"]),
+        "event_dates": sorted({row["day"].isoformat() for row in counts if row["day"]}),
     }
 
 
 def check_invariant(summary: dict[str, Any]) -> None:
-    """rows_in == curated + quarantined, else :class:`RowCountMismatch`."""
-    if summary["rows_in"] != summary["curated"] + summary["quarantined"]:
+    """rows_in == curated + quarantined + replayed, else :class:`RowCountMismatch`."""
+    if summary["rows_in"] != summary["curated"] + summary["quarantined"] + summary["replayed"]:
         raise RowCountMismatch(
             f"run {summary['run_id']}: read {summary['rows_in']} rows but would write {summary['curated']} curated + "
-            f"{summary['quarantined']} quarantined; nothing was written"
+            f"{summary['quarantined']} quarantined (+ {summary['replayed']} already committed); nothing was written"
+        )
+
+
+def check_committed(summary: dict[str, Any], committed: dict[str, int]) -> None:
+    """The accounting identity on the committed tables: the rows in the data files this run's
+    commits added equal the summary's curated and quarantined; else :class:`WrittenRowsMismatch`."""
+    if committed != {"curated": summary["curated"], "quarantined": summary["quarantined"]}:
+        raise WrittenRowsMismatch(
+            f"run {summary['run_id']}: its commits added {committed['curated']} curated + {committed['quarantined']} "
+            f"quarantined rows, but it read {summary['rows_in']} (summary: {summary['curated']} curated + "
+            f"{summary['quarantined']} quarantined + {summary['replayed']} already committed); failing the run so that its "
+            "input is read again"
         )
 
 
@@ -658,44 +663,72 @@ def curate(
     spark: SparkSession,
     lines: DataFrame,
     *,
-    curated_path: str,
-    quarantine_path: str,
+    tables: Tables,
     run_id: str,
     started_at: dt.datetime | None = None,
+    create_tables: bool = True,
+    after_commit: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Validate, de-duplicate, check the counts, write, check the files; returns (and logs) the
-    summary.
+    """Validate, classify, check the counts, MERGE into the curated table, then into the
+    quarantine, then check the committed data; returns (and logs) the summary.
 
-    ``lines`` has :data:`LINE_COLUMNS`. The validated input is persisted once (the count and
-    everything after read it from memory or local disk, not from S3), and so is the classified
-    result, which is both counted and written. The keys already curated are a :func:`snapshot`
-    taken before anything is written, so the classification is the same however often Spark
-    computes it: the summary and both writes agree. Writing starts only after the counts add
-    up, and the run fails if the files it wrote do not (:func:`check_written`)."""
+    The commit sequence (glue_scripts/README.md, "Commit sequence") is: (1) the curated MERGE,
+    (2) the quarantine MERGE, (3) on Glue, ``job.commit()`` (the bookmark), after this returns.
+    A failure anywhere leaves the bookmark where it was; the retry reads the same files, and
+    by their record ids writes exactly what is missing. ``after_commit(table)`` is called after
+    each commit (``"curated"``, ``"quarantine"``); tests inject failures with it.
+
+    ``lines`` has :data:`LINE_COLUMNS`. The validated input is persisted once; the classification
+    reads both tables at the snapshot current when the run started, only on the batch's days, so
+    every computation of it gives the same answer, before and after the writes."""
     if not RUN_ID.fullmatch(run_id):
         raise ValueError(f"run id {run_id!r} must match {RUN_ID.pattern}")
     started_at = started_at or dt.datetime.now(dt.timezone.utc)
+    ensure_tables(spark, tables, create=create_tables)
     validated = validate(lines).persist(StorageLevel.MEMORY_AND_DISK)
     classified = None
     try:
-        rows_in, batch_dates = profile_batch(validated)
-        known = snapshot(read_curated_keys(spark, curated_path, batch_dates))
-        curatable = validated.where(F.col("reason").isNull())
-        deduplicated = mark_duplicates_across_runs(mark_duplicates_within_run(curatable), known)
-        classified = deduplicated.unionByName(validated.where(F.col("reason").isNotNull()))
+        rows_in, valid_days, all_days = profile_batch(validated)
+        curated_at = lakehouse.current_snapshot(spark, tables.curated_ref)
+        quarantine_at = lakehouse.current_snapshot(spark, tables.quarantine_ref)
+        curated_days = lakehouse.day_condition("event_time", valid_days)
+        quarantine_days = lakehouse.day_condition("event_time", all_days, or_null=True)
+        curated_before = lakehouse.read_at(
+            spark, tables.curated_ref, curated_at, ["device_id", "event_time", "record_id"], curated_days,
+            "device_id string, event_time timestamp, record_id string",
+        )
+        quarantined_before = lakehouse.read_at(
+            spark, tables.quarantine_ref, quarantine_at, ["record_id"], quarantine_days, "record_id string"
+        )
+        classified = classify(with_record_ids(validated), curated_before, quarantined_before)
         classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
         summary = summarise(run_id, rows_in, classified)
         validated.unpersist()
         check_invariant(summary)
-        folders = _output_folders(curated_path, quarantine_path, run_id, summary["event_dates"])
-        before = list_outputs(spark, folders)
+        snapshots = {"curated": curated_at, "quarantine": quarantine_at}
         if summary["curated"]:
-            write_curated(curated_rows(classified), curated_path)
+            committed = lakehouse.merge_new_rows(
+                spark, tables.curated_ref, curated_rows(classified, run_id), KEY_COLUMNS,
+                lakehouse.day_condition("t.event_time", valid_days),
+            )
+            snapshots["curated"] = committed or snapshots["curated"]
+        if after_commit is not None:
+            after_commit("curated")
         if summary["quarantined"]:
-            write_quarantine(quarantine_rows(classified, run_id, started_at), quarantine_path, run_id)
-        written = count_written(spark, before, list_outputs(spark, folders))
-        LOG.info(json.dumps({"run_id": run_id, "rows_in_files_written": written}))
-        check_written(summary, written)
+            committed = lakehouse.merge_new_rows(
+                spark, tables.quarantine_ref, quarantine_rows(classified, run_id, started_at), ("record_id",),
+                lakehouse.day_condition("t.event_time", all_days, or_null=True),
+            )
+            snapshots["quarantine"] = committed or snapshots["quarantine"]
+        if after_commit is not None:
+            after_commit("quarantine")
+        committed_rows = {
+            "curated": lakehouse.count_added(spark, tables.curated_ref, curated_at, snapshots["curated"]),
+            "quarantined": lakehouse.count_added(spark, tables.quarantine_ref, quarantine_at, snapshots["quarantine"]),
+        }
+        LOG.info(json.dumps({"run_id": run_id, "rows_committed": committed_rows, "snapshots": snapshots}))
+        check_committed(summary, committed_rows)
+        summary["snapshots"] = snapshots
     finally:
         validated.unpersist()
         if classified is not None:
@@ -713,13 +746,21 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return f"local-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
+#: The database a local run writes to when none is given.
+LOCAL_DATABASE = "curated"
+#: Job arguments of the Glue mode, besides Glue's own JOB_NAME and JOB_RUN_ID.
+GLUE_ARGUMENTS = ("raw_path", "iceberg_catalog", "curated_database", "curated_table", "quarantine_table")
+
 #: What ``--help`` says about the Glue mode (its arguments are read by awsglue, not argparse).
 _GLUE_HELP = """\
-without --local, this is the Glue job (only inside AWS Glue, where awsglue is installed):
-  --raw_path S3_PREFIX         raw zone, read recursively through a job bookmark
-  --curated_path S3_PREFIX     curated table (Parquet, partitioned by event_date)
-  --quarantine_path S3_PREFIX  quarantine (gzip JSON lines under run_id=<JOB_RUN_ID>/)
-  --JOB_NAME, --JOB_RUN_ID     set by Glue
+without --local, this is the Glue job (only inside AWS Glue 5.1, where awsglue is installed):
+  --raw_path S3_PREFIX          raw zone, read recursively through a job bookmark
+  --iceberg_catalog NAME        the Spark catalog of the Glue Data Catalog (glue_catalog), configured by --conf
+  --curated_database NAME       Glue database of both tables
+  --curated_table NAME          the curated Iceberg table (telemetry)
+  --quarantine_table NAME       the quarantine Iceberg table (telemetry_quarantine)
+  --JOB_NAME, --JOB_RUN_ID      set by Glue
+  plus --datalake-formats iceberg and --conf (see glue_scripts/README.md)
 """
 
 
@@ -730,9 +771,11 @@ def _local_parser() -> argparse.ArgumentParser:
         epilog=_GLUE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--local", action="store_true", required=True, help="run locally with plain PySpark")
+    parser.add_argument("--local", action="store_true", required=True, help="run locally with plain PySpark and Iceberg")
     parser.add_argument("--input", required=True, help="folder of raw files (plain or .gz), read recursively")
-    parser.add_argument("--output", required=True, help="writes curated/, quarantine/ and _runs/<run_id>.json here")
+    parser.add_argument("--output", required=True, help="writes warehouse/ (the Iceberg tables) and _runs/<run_id>.json here")
+    parser.add_argument("--warehouse", help="the Iceberg warehouse folder (default OUTPUT/warehouse)")
+    parser.add_argument("--database", default=LOCAL_DATABASE, help=f"database of both tables (default {LOCAL_DATABASE})")
     parser.add_argument("--run-id", help="default: local-<UTC time>-<8 hex digits>")
     parser.add_argument("--master", default="local[*]", help="Spark master (default local[*])")
     parser.add_argument("--driver-memory", default="2g", help="Spark driver memory (default 2g)")
@@ -741,6 +784,13 @@ def _local_parser() -> argparse.ArgumentParser:
         help=f"Spark shuffle partitions (default {LOCAL_SHUFFLE_PARTITIONS})",
     )
     return parser
+
+
+def local_tables(spark: SparkSession, warehouse: Path, database: str = LOCAL_DATABASE) -> Tables:
+    """The tables of a local warehouse folder (a Hadoop catalog registered in ``spark``). The
+    warehouse is named as a ``file://`` URI so that the tables' metadata carries locations with a
+    scheme, which other readers (Trino, pyiceberg) resolve."""
+    return Tables(lakehouse.local_catalog(spark, warehouse.resolve().as_uri()), database)
 
 
 def run_local(argv: Sequence[str]) -> dict[str, Any]:
@@ -757,13 +807,8 @@ def run_local(argv: Sequence[str]) -> dict[str, Any]:
     spark = create_local_session(
         args.master, driver_memory=args.driver_memory, shuffle_partitions=args.shuffle_partitions
     )
-    summary = curate(
-        spark,
-        read_raw_lines(spark, str(source.resolve())),
-        curated_path=str(output / "curated"),
-        quarantine_path=str(output / "quarantine"),
-        run_id=run_id,
-    )
+    tables = local_tables(spark, Path(args.warehouse) if args.warehouse else output / "warehouse", args.database)
+    summary = curate(spark, read_raw_lines(spark, str(source.resolve())), tables=tables, run_id=run_id)
     runs = output / "_runs"
     runs.mkdir(parents=True, exist_ok=True)
     (runs / f"{run_id}.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -772,24 +817,28 @@ def run_local(argv: Sequence[str]) -> dict[str, Any]:
 
 
 def glue_main(argv: Sequence[str]) -> dict[str, Any]:
-    """The Glue job: ``--raw_path``, ``--curated_path``, ``--quarantine_path`` (plus Glue's own
-    ``--JOB_NAME`` and ``--JOB_RUN_ID``); ``argv`` is ``sys.argv``.
+    """The Glue job: :data:`GLUE_ARGUMENTS` plus Glue's own ``--JOB_NAME`` and ``--JOB_RUN_ID``;
+    ``argv`` is ``sys.argv``. The Iceberg catalog itself comes from the ``--conf`` job argument
+    (Spark reads it at start-up; curated_table.glue_conf_argument builds it).
 
     UNVERIFIED outside Glue: awsglue cannot be installed elsewhere, so only the pure functions
     this calls are tested. Job bookmarks (process only files not seen by an earlier successful
     run) work only for DynamicFrame sources with a transformation_ctx, so the raw files are read
     through one, as CSV: a single column, with a separator JSON never contains unescaped, and no
     quoting, i.e. each line as text, exactly like the local text read. The bookmark advances
-    only at job.commit(), after both writes, so a failed run is read again in full by the next
-    one (whose cross-run check then quarantines what this one had curated already)."""
+    only at job.commit(), after both MERGEs and their check, so a failed run is read again in
+    full by the next attempt, which writes only what the failed one had not committed. The
+    tables must exist (CloudFormation declares them); the job adds a column the definition
+    gained (glue:UpdateTable), nothing else."""
     from awsglue.context import GlueContext
     from awsglue.job import Job
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
 
-    args = getResolvedOptions(list(argv), ["JOB_NAME", "JOB_RUN_ID", "raw_path", "curated_path", "quarantine_path"])
+    args = getResolvedOptions(list(argv), ["JOB_NAME", "JOB_RUN_ID", *GLUE_ARGUMENTS])
     glue_context = GlueContext(SparkContext.getOrCreate())
     spark = configure_session(glue_context.spark_session)
+    lakehouse.check_catalog(spark, args["iceberg_catalog"])
     job = Job(glue_context)
     job.init(args["JOB_NAME"], args)
     frame = glue_context.create_dynamic_frame.from_options(
@@ -804,13 +853,8 @@ def glue_main(argv: Sequence[str]) -> dict[str, Any]:
         },
         transformation_ctx="read_raw_telemetry",
     )
-    summary = curate(
-        spark,
-        lines_from_glue_frame(frame.toDF()),
-        curated_path=args["curated_path"],
-        quarantine_path=args["quarantine_path"],
-        run_id=args["JOB_RUN_ID"],
-    )
+    tables = Tables(args["iceberg_catalog"], args["curated_database"], args["curated_table"], args["quarantine_table"])
+    summary = curate(spark, lines_from_glue_frame(frame.toDF()), tables=tables, run_id=args["JOB_RUN_ID"], create_tables=False)
     job.commit()
     return summary
 

@@ -29,7 +29,8 @@ def test_help_describes_both_modes_and_exits_0() -> None:
     result = run("--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: python -m glue_scripts.raw_to_curated")
-    for argument in ("--local", "--input", "--output", "--run-id", "--raw_path", "--curated_path", "--quarantine_path"):
+    for argument in ("--local", "--input", "--output", "--warehouse", "--run-id", "--raw_path", "--iceberg_catalog",
+                     "--curated_database", "--curated_table", "--quarantine_table"):
         assert argument in result.stdout
     assert "Traceback" not in result.stderr
 

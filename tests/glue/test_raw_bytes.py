@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from glue_scripts import raw_to_curated as job
+from tests.glue import tables
 from tests.glue.conftest import SHUFFLE_PARTITIONS
 from tests.glue.readings import T0, line, normalised
 
@@ -36,8 +36,7 @@ def test_lines_that_are_not_utf8_are_quarantined_with_their_exact_bytes(spark: S
     # GOOD and VALID_NON_ASCII share a key: one of them is the duplicate.
     assert summary["quarantined_by_reason"] == {job.NOT_UTF8: len(BAD_BYTES), job.DUPLICATE: 1}
 
-    (path,) = (tmp_path / "out" / "quarantine" / "run_id=bytes").glob("*.json.gz")
-    rows = [json.loads(text) for text in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()]
+    rows = [row.asDict() for row in tables.quarantine(spark, tmp_path / "out").collect()]
     assert [list(row) for row in rows] == [[name for name, _ in job.QUARANTINE_COLUMNS]] * len(rows)
     kept = sorted(base64.b64decode(row["raw_line_base64"]) for row in rows if row["reason"] == job.NOT_UTF8)
     assert kept == sorted(BAD_BYTES)

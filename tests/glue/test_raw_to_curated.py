@@ -1,9 +1,9 @@
-"""The job end to end on local files: two runs through the command line, then their outputs."""
+"""The job end to end on local files: two runs through the command line, then the committed
+Iceberg tables they leave (read back through Spark's catalog and, for the files, pyarrow)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import shutil
 from dataclasses import dataclass
@@ -16,8 +16,10 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from glue_scripts import curated_table as table_defs
 from glue_scripts import raw_to_curated as job
 from tests.glue.conftest import SHUFFLE_PARTITIONS
+from tests.glue import tables
 from tests.glue.readings import line, normalised, write_raw
 
 DAY_1, DAY_2, DAY_3 = "2026-11-23", "2026-11-24", "2026-11-25"
@@ -39,8 +41,11 @@ def cli(raw: Path, output: Path, run_id: str) -> list[str]:
     ]
 
 
-def parquet_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.parquet"))
+def files_per_day(spark: SparkSession, output: Path) -> dict[str, int]:
+    days: dict[str, int] = {}
+    for data_file in tables.data_files(spark, output):
+        days[data_file["day"].isoformat()] = days.get(data_file["day"].isoformat(), 0) + 1
+    return days
 
 
 @dataclass
@@ -48,8 +53,8 @@ class Runs:
     output: Path
     first: dict[str, Any]
     second: dict[str, Any]
-    #: event_date folder -> Parquet files in it, right after the first run
-    files_after_first: dict[str, list[Path]]
+    #: day -> data files of the curated table, right after the first run
+    files_after_first: dict[str, int]
     first_lines: dict[str, list[str]]
     second_lines: dict[str, list[str]]
 
@@ -71,7 +76,7 @@ def runs(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Runs:
     repeated = write_raw(raw_1, "b.gz", first_lines["day 1, 09 (gzip)"], event_date=DAY_1, event_hour="09")
     write_raw(raw_1, "c", first_lines["day 2 (plain)"], event_date=DAY_2, event_hour="00", gzipped=False)
     first = job.run_local(cli(raw_1, output, "run-1"))
-    files_after_first = {path.name: parquet_files(path) for path in (output / "curated").iterdir() if path.is_dir()}
+    files_after_first = files_per_day(spark, output)
 
     second_lines = {
         "day 3": readings(["pump-1", "pump-2"], DAY_3, 12, 2),
@@ -87,116 +92,112 @@ def runs(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Runs:
 
 
 def test_the_first_run_counts_every_row_once(runs: Runs) -> None:
-    assert runs.first == {
+    assert tables.without_snapshots(runs.first) == {
         "run_id": "run-1",
         "rows_in": 23,
         "curated": 20,
         "quarantined": 3,
+        "replayed": 0,
         "quarantined_by_reason": {"bad_type:schema_version": 1, "duplicate": 1, "not_json_object": 1},
         "event_dates": [DAY_1, DAY_2],
     }
 
 
 def test_the_second_run_quarantines_what_the_first_curated(runs: Runs) -> None:
-    assert runs.second == {
+    """A copy of run 1's object under another key is other raw lines (other record ids): its
+    readings are redeliveries, quarantined, not replays."""
+    assert tables.without_snapshots(runs.second) == {
         "run_id": "run-2",
         "rows_in": 12,
         "curated": 4,
         "quarantined": 8,
+        "replayed": 0,
         "quarantined_by_reason": {"duplicate": 8},
         "event_dates": [DAY_3],
     }
 
 
-def test_rows_in_is_curated_plus_quarantined(runs: Runs) -> None:
+def test_rows_in_is_curated_plus_quarantined_plus_replayed(runs: Runs) -> None:
     for summary in (runs.first, runs.second):
-        assert summary["rows_in"] == summary["curated"] + summary["quarantined"]
+        assert summary["rows_in"] == summary["curated"] + summary["quarantined"] + summary["replayed"]
         assert summary["quarantined"] == sum(summary["quarantined_by_reason"].values())
 
 
+def test_the_committed_tables_hold_every_line_read_exactly_once(spark: SparkSession, runs: Runs) -> None:
+    """On the committed data: curated + quarantine rows = lines read, and no record id twice."""
+    curated, quarantine = tables.curated(spark, runs.output), tables.quarantine(spark, runs.output)
+    lines_read = sum(len(lines) for lines in [*runs.first_lines.values(), *runs.second_lines.values()])
+    assert curated.count() + quarantine.count() == lines_read
+    ids = curated.select("record_id").union(quarantine.select("record_id"))
+    assert ids.distinct().count() == lines_read
+
+
 def test_each_reading_is_curated_exactly_once(spark: SparkSession, runs: Runs) -> None:
-    curated = spark.read.parquet(str(runs.output / "curated"))
+    curated = tables.curated(spark, runs.output)
     assert curated.count() == runs.first["curated"] + runs.second["curated"]
     assert curated.groupBy(*job.KEY_COLUMNS).count().where("count > 1").count() == 0
 
 
 def test_the_redelivery_kept_is_the_first_ingested(spark: SparkSession, runs: Runs) -> None:
-    curated = spark.read.parquet(str(runs.output / "curated"))
+    curated = tables.curated(spark, runs.output)
     (row,) = curated.where((F.col("device_id") == "pump-1") & (F.col("event_time") == at(DAY_1, 8, 0))).collect()
     assert row["ingested_at"] == (at(DAY_1, 8, 0) + dt.timedelta(milliseconds=875)).replace(tzinfo=None)
 
 
 def test_gzip_and_plain_files_are_both_read(spark: SparkSession, runs: Runs) -> None:
-    curated = spark.read.parquet(str(runs.output / "curated"))
-    days = {row["event_date"].isoformat(): row["count"] for row in curated.groupBy("event_date").count().collect()}
+    curated = tables.curated(spark, runs.output)
+    days = {row["day"].isoformat(): row["count"] for row in curated.groupBy(F.to_date("event_time").alias("day")).count().collect()}
     assert days == {DAY_1: 16, DAY_2: 4, DAY_3: 4}
 
 
-def test_the_curated_schema_is_exactly_the_contracted_one(spark: SparkSession, runs: Runs) -> None:
-    schema = spark.read.parquet(str(runs.output / "curated")).schema
-    assert [(field.name, field.dataType.simpleString()) for field in schema] == [
-        *job.CURATED_COLUMNS,
-        (job.PARTITION_COLUMN, job.PARTITION_TYPE),
-    ]
+def test_curated_rows_carry_their_lineage(spark: SparkSession, runs: Runs) -> None:
+    rows = tables.curated(spark, runs.output).collect()
+    assert {row["run_id"] for row in rows} == {"run-1", "run-2"}
+    assert all(row["source_file"].endswith((".gz", "/c")) and row["record_id"].endswith(":1") for row in rows)
 
 
-def test_parquet_files_hold_only_the_data_columns_with_utc_micros(runs: Runs) -> None:
-    (path,) = runs.files_after_first[f"event_date={DAY_2}"]
-    schema = pq.read_schema(path)
-    assert schema.names == [name for name, _ in job.CURATED_COLUMNS]  # the date lives in the folder name
-    assert schema.field("event_time").type == pa.timestamp("us", tz="UTC")
-    assert schema.field("metrics").type == pa.map_(pa.string(), pa.float64())
-
-
-def test_partition_folders_are_hive_style_dates(runs: Runs) -> None:
-    folders = sorted(path.name for path in (runs.output / "curated").iterdir() if path.is_dir())
-    assert folders == [f"event_date={day}" for day in (DAY_1, DAY_2, DAY_3)]
-
-
-def test_a_run_writes_one_file_per_date(runs: Runs) -> None:
-    assert {folder: len(files) for folder, files in runs.files_after_first.items()} == {
-        f"event_date={DAY_1}": 1,
-        f"event_date={DAY_2}": 1,
-    }
-    assert len(parquet_files(runs.output / "curated" / f"event_date={DAY_3}")) == 1
-
-
-def test_curated_files_are_snappy_and_sorted_by_device_and_time(runs: Runs) -> None:
-    for path in runs.output.glob("curated/*/*.parquet"):
+def test_parquet_files_hold_utc_micros_snappy_sorted_by_device_and_time(spark: SparkSession, runs: Runs) -> None:
+    for data_file in tables.data_files(spark, runs.output):
+        path = tables.local_path(data_file["path"])
+        schema = pq.read_schema(path)
+        assert schema.names == [c.name for c in table_defs.CURATED.columns]
+        assert schema.field("event_time").type == pa.timestamp("us", tz="UTC")
+        assert schema.field("metrics").type == pa.map_(pa.string(), pa.float64())
         metadata = pq.ParquetFile(path).metadata
-        codecs = {
-            metadata.row_group(g).column(c).compression
-            for g in range(metadata.num_row_groups)
-            for c in range(metadata.num_columns)
-        }
+        codecs = {metadata.row_group(g).column(c).compression for g in range(metadata.num_row_groups) for c in range(metadata.num_columns)}
         assert codecs == {"SNAPPY"}, path
         keys = pq.read_table(path, columns=list(job.KEY_COLUMNS)).to_pylist()
         assert keys == sorted(keys, key=lambda row: (row["device_id"], row["event_time"])), path
+        assert {row["event_time"].date() for row in keys} == {data_file["day"]}, "one day partition per file"
 
 
-def quarantined(runs: Runs, run_id: str) -> list[dict[str, Any]]:
-    files = sorted((runs.output / "quarantine" / f"run_id={run_id}").glob("*.json.gz"))
-    assert len(files) == 1
-    return [json.loads(text) for text in gzip.decompress(files[0].read_bytes()).decode("utf-8").splitlines()]
+def test_a_run_writes_one_file_per_day(spark: SparkSession, runs: Runs) -> None:
+    assert runs.files_after_first == {DAY_1: 1, DAY_2: 1}
+    assert files_per_day(spark, runs.output) == {DAY_1: 1, DAY_2: 1, DAY_3: 1}
 
 
-def test_quarantine_lines_have_exactly_the_quarantine_columns(runs: Runs) -> None:
-    rows = quarantined(runs, "run-1")
+def quarantined(spark: SparkSession, runs: Runs, run_id: str) -> list[dict[str, Any]]:
+    return [row.asDict() for row in tables.quarantine(spark, runs.output).where(F.col("run_id") == run_id).collect()]
+
+
+def test_quarantine_rows_have_exactly_the_quarantine_columns(spark: SparkSession, runs: Runs) -> None:
+    rows = quarantined(spark, runs, "run-1")
     assert [list(row) for row in rows] == [[name for name, _ in job.QUARANTINE_COLUMNS]] * 3
     assert {row["raw_line"]: row["reason"] for row in rows} == {
         BAD_LINES[0]: job.NOT_JSON_OBJECT,
         BAD_LINES[1]: job.BAD_TYPE + "schema_version",
         runs.first_lines["day 1, 09 (gzip)"][-1]: job.DUPLICATE,
     }
-    assert {row["run_id"] for row in rows} == {"run-1"}
-    assert all(row["source_file"].endswith((".gz", "/c")) for row in rows)
-    quarantined_at = {dt.datetime.fromisoformat(row["quarantined_at"]) for row in rows}
-    assert len(quarantined_at) == 1 and quarantined_at.pop().utcoffset() == dt.timedelta(0)
+    assert all(row["source_file"].endswith((".gz", "/c")) and row["record_id"] for row in rows)
+    assert len({row["quarantined_at"] for row in rows}) == 1
+    times = {row["raw_line"]: row["event_time"] for row in rows}
+    assert times[BAD_LINES[0]] is None  # not JSON: no time, the null partition
+    assert times[runs.first_lines["day 1, 09 (gzip)"][-1]] == at(DAY_1, 8, 0).replace(tzinfo=None)
 
 
-def test_the_second_runs_quarantine_is_its_own(runs: Runs) -> None:
+def test_the_second_runs_quarantine_is_its_own(spark: SparkSession, runs: Runs) -> None:
     repeats = runs.second_lines["repeat of day 1, 09"] + runs.second_lines["late redelivery"]
-    assert sorted(row["raw_line"] for row in quarantined(runs, "run-2")) == sorted(repeats)
+    assert sorted(row["raw_line"] for row in quarantined(spark, runs, "run-2")) == sorted(repeats)
 
 
 def test_each_run_leaves_its_summary(runs: Runs) -> None:
@@ -214,17 +215,16 @@ def test_rows_lost_between_reading_and_writing_stop_the_run(
     monkeypatch.setattr(job, "mark_duplicates_within_run", lambda rows: keep_all(rows).where(F.col("raw_line") != lines[1]))
     with pytest.raises(job.RowCountMismatch, match="read 3 rows but would write 2 curated"):
         job.run_local(cli(tmp_path / "raw", tmp_path / "out", "lossy"))
-    assert not (tmp_path / "out" / "curated").exists()
-    assert not (tmp_path / "out" / "quarantine").exists()
+    assert tables.snapshots(spark, tmp_path / "out") == {"curated": None, "quarantine": None}  # nothing committed
 
 
-def test_the_command_line_prints_the_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_line_prints_the_summary(spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_raw(tmp_path / "raw", "a", ["not json"], event_date=DAY_1, event_hour="08", gzipped=False)
     job.main(cli(tmp_path / "raw", tmp_path / "out", "cli"))
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed == json.loads((tmp_path / "out" / "_runs" / "cli.json").read_text())
     assert printed["quarantined_by_reason"] == {job.NOT_JSON_OBJECT: 1}
-    assert not (tmp_path / "out" / "curated").exists()  # nothing to curate: nothing written
+    assert tables.snapshots(spark, tmp_path / "out")["curated"] is None  # nothing to curate: no commit
 
 
 def test_a_missing_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -235,7 +235,7 @@ def test_a_missing_input_is_a_clear_error(tmp_path: Path, capsys: pytest.Capture
     assert not (tmp_path / "out").exists()
 
 
-def test_a_run_id_that_is_not_a_safe_folder_name_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_run_id_that_is_not_a_safe_name_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         job.main(["--local", "--input", str(tmp_path), "--output", str(tmp_path / "out"), "--run-id", "../x"])
     assert "--run-id" in capsys.readouterr().err

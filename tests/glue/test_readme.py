@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from glue_scripts import raw_to_curated as job
+from glue_scripts.curated_table import CURATED
 
 README = (Path(job.__file__).parent / "README.md").read_text()
 
@@ -20,9 +21,9 @@ def test_the_reason_table_lists_exactly_the_reasons_in_order() -> None:
 def test_the_curated_columns_are_documented_in_order() -> None:
     section = README.split("Curated table", 1)[1].split("\n\n", 2)[1]
     documented = re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M)
-    assert documented == [name for name, _ in job.CURATED_COLUMNS] + [job.PARTITION_COLUMN]
+    assert documented == [c.name for c in CURATED.columns]
 
 
 def test_the_glue_arguments_are_documented() -> None:
-    for argument in ("--raw_path", "--curated_path", "--quarantine_path"):
+    for argument in (*(f"--{name}" for name in job.GLUE_ARGUMENTS), "--datalake-formats", "--conf", "--extra-py-files"):
         assert f"`{argument}`" in README
