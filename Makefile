@@ -16,7 +16,7 @@ APP_STAMP := $(VENV)/.app-requirements
 DEV_STAMP := $(VENV)/.dev-requirements
 CLI_STAMP := node_modules/.installed
 
-.PHONY: help install install-dev synth synth-all test test-fast lint bench docs snapshots diff diff-deployed deploy clean preflight smoke trino pipeline
+.PHONY: help install install-dev synth synth-all test test-fast lint bench docs snapshots diff diff-deployed deploy clean preflight smoke trino iceberg pipeline
 
 help: ## List every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -48,7 +48,7 @@ synth: install ## Synthesise ENV through the pinned CDK CLI into cdk.out/
 synth-all: install ## Synthesise dev, staging and prod, one after the other
 	for env in dev staging prod; do cdk synth --quiet -c env=$$env --output cdk.out/$$env; done
 
-test: install-dev trino ## Run the whole test suite (every gate: cdk-nag, cfn-lint, retention, units)
+test: install-dev trino iceberg ## Run the whole test suite (every gate: cdk-nag, cfn-lint, retention, units)
 	$(PY) -m pytest
 
 # The pinned Trino server (tools/trino/artifacts.py: version and SHA-256/SHA-1 of each file) in the
@@ -60,8 +60,13 @@ FAST_TESTS := tests/unit/constructs tests/unit/config tests/lambda tests/scripts
 test-fast: install-dev ## The fast tier for the inner loop (about a minute): construct, config, Lambda and simulator tests
 	$(PY) -m pytest -q $(FAST_TESTS)
 
-trino: | $(VENV)/bin/python ## Fetch the pinned Trino (about 450 MB from Maven Central, once; checksums verified) into .cache/trino/
+trino: | $(VENV)/bin/python ## Fetch the pinned Trino with its Iceberg connector (about 540 MB from Maven Central, once; checksums verified) into .cache/trino/
 	$(PY) -m tools.trino.install
+
+# The pinned Iceberg Spark runtime of Glue 5.1 (tools/iceberg/artifacts.py: version, SHA-256/SHA-1)
+# in the git-ignored .cache/iceberg/; the local Glue job, its tests and the benchmark run on it.
+iceberg: | $(VENV)/bin/python ## Fetch the pinned Iceberg Spark runtime (Glue 5.1's Iceberg 1.10.0, 47 MB from Maven Central, once; checksums verified) into .cache/iceberg/
+	$(PY) -m tools.iceberg.install
 
 # make pipeline [DEVICES=20] [DAYS=1] [SEED=7] [RUNS=3] (tools/pipeline/): no AWS, no credentials.
 DEVICES ?= 20
@@ -69,14 +74,14 @@ DAYS ?= 1
 SEED ?= 7
 RUNS ?= 3
 
-pipeline: install-dev trino ## The data path on this machine: simulated fleet -> real transform in an emulated Firehose -> Glue job in RUNS runs -> saved queries on Trino; report in build/pipeline/ (DEVICES, DAYS, SEED, RUNS)
+pipeline: install-dev trino iceberg ## The data path on this machine: simulated fleet -> real transform in an emulated Firehose -> Glue job in RUNS runs -> saved queries on Trino; report in build/pipeline/ (DEVICES, DAYS, SEED, RUNS)
 	$(PY) -m tools.pipeline --devices $(DEVICES) --days $(DAYS) --seed $(SEED) --runs $(RUNS)
 
 lint: install-dev ## cfn-lint the templates of ENV (the test suite lints every environment)
 	cdk synth --quiet -c env=$(ENV) --output cdk.out/$(ENV)
 	cfn-lint --config-file .cfnlintrc.yaml -- cdk.out/$(ENV)/*.template.json
 
-bench: install-dev ## Synth time, transform throughput, and the Glue job on 30 days of telemetry; writes benchmarks/results/
+bench: install-dev iceberg ## Synth time, transform throughput, and the Glue job on 30 days of telemetry; writes benchmarks/results/
 	$(PY) -m benchmarks.synth_time
 	$(PY) -m benchmarks.transform_throughput
 	$(PY) -m benchmarks.curation_job

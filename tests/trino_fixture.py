@@ -5,9 +5,10 @@ fixture by name); import ``pytest_collection_finish`` and ``pytest_sessionfinish
 tests/trino/conftest.py does; importing them from several conftests is harmless) to have the
 server launched in the background as soon as collection finds a test marked ``trino``: its JVM
 start, about 20 s on two idle cores, then overlaps the tests that run before. One server runs
-per session; the fixture waits for it and stops it at the end of the session. It serves an
-empty curated folder; a test points it at its own data with
-``trino_server.point_at(curated_dir, quarantine_dir=None)`` (well under a second, no restart). Tests that use it carry the ``trino`` marker
+per session; the fixture waits for it and stops it at the end of the session. It serves a
+folder with no table yet; a test points it at its own Iceberg tables with
+``trino_server.point_at(curated_table, quarantine_table=None)`` (table folders; well under a
+second, no restart). Tests that use it carry the ``trino`` marker
 (``pytestmark = pytest.mark.trino``), so that a fast tier can leave them out with
 ``-m "not trino"``.
 

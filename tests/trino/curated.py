@@ -1,20 +1,22 @@
-"""A small curated dataset written as the Glue job writes it, and the saved queries' answers
-computed from it in plain Python (no SQL engine), for tests/trino/test_saved_queries.py.
+"""A small curated dataset in an Iceberg table declared as glue_scripts/curated_table.py declares
+the job's, and the saved queries' answers computed from it in plain Python (no SQL engine), for
+tests/trino/test_saved_queries.py.
 
-Layout and types follow the job (glue_scripts/raw_to_curated.py): Hive-style folders
-``event_date=YYYY-MM-DD`` (the UTC date of event_time) holding Snappy Parquet without the
-partition column; timestamps as Parquet TIMESTAMP_MICROS adjusted to UTC with millisecond
-values (the job cuts times to milliseconds); ``metrics`` map<string,double> (never empty, no
-null values: the contract), ``attributes`` map<string,string>, ``ingested_at`` possibly null.
+The table is written through Trino into a folder of its own (same columns, Iceberg types,
+``day(event_time)`` partitioning and ``device_id, event_time`` sort order as the job's table),
+then registered as the curated table exactly as the job's tables are (``TrinoServer.point_at``);
+what the job itself writes is read by the end-to-end test. Timestamps are ``timestamptz`` with
+whole-millisecond values, ``metrics`` map<string,double> (never empty, no null values: the
+contract), ``attributes`` map<string,string>, ``ingested_at`` possibly null.
 
 The ground truths spell out the semantics that bite:
 - ``current_date`` and ``current_timestamp`` are taken in UTC (Athena's session time zone);
-- the partition filters compare *dates* (``event_date >= current_date - INTERVAL '1' DAY``
-  keeps all of yesterday and today, and any future date; nothing of the day before);
+- the day filters compare *instants* from the start of a UTC day (``event_time >= start of
+  yesterday`` keeps all of yesterday and today, and any future time; nothing of the day before);
 - ``date_diff('hour', a, b)`` counts *complete* hours (floor of the elapsed time), not hour
   boundaries crossed;
 - ``max_by(x, event_time)`` is x of the newest reading even when that x is NULL;
-- ``date_trunc('hour', ...)`` buckets [hh:00:00.000, hh:59:59.999];
+- ``date_trunc('hour', ...)`` buckets [hh:00:00.000, hh:59:59.999999];
 - ``CROSS JOIN UNNEST(metrics)`` yields one row per metric present in the reading, so a
   metric's count is the readings that carry it;
 - ``ORDER BY`` on varchar is by code point (binary), ``'Z' < 'a' < 'é'``; rows tied on the
@@ -24,18 +26,20 @@ The ground truths spell out the semantics that bite:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from glue_scripts.curated_table import CURATED, MapType
 
 UTC = dt.timezone.utc
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 MS = dt.timedelta(milliseconds=1)
+_TRINO_TYPES = {"string": "varchar", "timestamptz": "timestamp(6) with time zone", "int": "integer", "double": "double"}
+_staging = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -52,47 +56,51 @@ class Reading:
         return self.event_time.astimezone(UTC).date()
 
 
-SCHEMA = pa.schema(
-    [
-        ("device_id", pa.string()),
-        ("event_time", pa.timestamp("us", tz="UTC")),
-        ("ingested_at", pa.timestamp("us", tz="UTC")),
-        ("schema_version", pa.int32()),
-        ("metrics", pa.map_(pa.string(), pa.float64())),
-        ("attributes", pa.map_(pa.string(), pa.string())),
-    ]
-)
+def trino_type(kind: str | MapType) -> str:
+    """An Iceberg type of the definition as Trino's Iceberg connector reads it."""
+    if isinstance(kind, MapType):
+        return f"map({_TRINO_TYPES[kind.key]}, {_TRINO_TYPES[kind.value]})"
+    return _TRINO_TYPES[kind]
 
 
-def write_curated(folder: Path, readings: list[Reading]) -> None:
-    """The readings as the job's curated output: one Snappy Parquet file per event date."""
-    by_date: dict[dt.date, list[Reading]] = defaultdict(list)
-    for reading in readings:
-        assert reading.event_time.microsecond % 1000 == 0, "the job writes whole milliseconds"
-        by_date[reading.event_date].append(reading)
-    for day, rows in by_date.items():
-        table = pa.Table.from_pylist(
-            [
-                {
-                    "device_id": r.device_id,
-                    "event_time": r.event_time,
-                    "ingested_at": r.ingested_at,
-                    "schema_version": r.schema_version,
-                    "metrics": list(r.metrics.items()),
-                    "attributes": list(r.attributes.items()),
-                }
-                for r in sorted(rows, key=lambda r: (r.device_id, r.event_time))
-            ],
-            schema=SCHEMA,
-        )
-        part = folder / f"event_date={day.isoformat()}"
-        part.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, part / "part-00000-test.c000.snappy.parquet", compression="snappy")
+def _literal(value, kind: str | MapType) -> str:
+    if value is None:
+        return f"CAST(NULL AS {trino_type(kind)})"
+    if isinstance(kind, MapType):
+        keys = ", ".join(f"'{k}'" for k in value)
+        values = ", ".join(f"DOUBLE '{v!r}'" if kind.value == "double" else f"'{v}'" for v in value.values())
+        return f"CAST(MAP(ARRAY[{keys}], ARRAY[{values}]) AS {trino_type(kind)})"
+    if kind == "timestamptz":
+        return f"TIMESTAMP '{value.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f} UTC'"
+    if kind == "int":
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def write_curated(server, folder: Path, readings: list[Reading]) -> None:
+    """The readings as an Iceberg table in ``folder``, declared like the job's, then served as the
+    curated table. Written through a staging schema and unregistered there (files kept)."""
+    staging = f"staging_{next(_staging)}"
+    columns = ", ".join(f'"{c.name}" {trino_type(c.type)}' for c in CURATED.columns)
+    server.execute('CREATE SCHEMA IF NOT EXISTS "staging"')
+    server.execute(
+        f'CREATE TABLE "staging"."{staging}" ({columns}) WITH (format = \'PARQUET\', format_version = 2, '
+        f"location = 'local://{folder.resolve()}', partitioning = ARRAY['day(event_time)'], sorted_by = ARRAY['device_id', 'event_time'])"
+    )
+    values = {"source_file": "s3://raw/test.gz", "run_id": "test"}
+    rows = []
+    for n, r in enumerate(readings):
+        record = {**r.__dict__, **values, "record_id": f"r{n}:1"}
+        rows.append("(" + ", ".join(_literal(record.get(c.name), c.type) for c in CURATED.columns) + ")")
+    server.execute(f'INSERT INTO "staging"."{staging}" VALUES ' + ", ".join(rows))
+    server.execute(f"CALL system.unregister_table(schema_name => 'staging', table_name => '{staging}')")
+    server.point_at(folder)
 
 
 def naive(t: dt.datetime | None) -> dt.datetime | None:
-    """A UTC instant as Trino returns a ``timestamp(3)``: naive, in UTC."""
-    return None if t is None else t.astimezone(UTC).replace(tzinfo=None)
+    """A UTC instant as Trino returns an Iceberg ``timestamp(6) with time zone``: aware, in UTC.
+    (The name is from the Hive table's days, whose timestamps came back naive.)"""
+    return None if t is None else t.astimezone(UTC)
 
 
 def utc_now() -> dt.datetime:

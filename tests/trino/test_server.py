@@ -1,117 +1,87 @@
-"""tools/trino: the pinned installation, the table DDL derived from the declaration, and the
-server's optional quarantine table. Only the last test needs the server."""
+"""tools/trino: the pinned installation, how the job's Iceberg tables are found, and that the
+server follows their newest commit. Only the last tests need the server."""
 
 from __future__ import annotations
 
-import gzip
-import hashlib
+import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
 from tools.trino import install
-from tools.trino.artifacts import ARTIFACTS, HIVE_PLUGIN, SERVER_CORE, TRINO_VERSION, Artifact
-from tools.trino.server import QUARANTINE_TABLE, curated_table_ddl, trino_type
+from tools.trino.artifacts import ARTIFACTS, ICEBERG_PLUGIN, SERVER_CORE, TRINO_VERSION
+from tools.trino.server import CURATED_TABLE, latest_metadata_file
 
 
 def test_each_artifact_is_pinned_by_version_and_both_checksums() -> None:
-    assert {a.artifact_id for a in ARTIFACTS} == {"trino-server-core", "trino-hive"}
+    assert {a.artifact_id for a in ARTIFACTS} == {"trino-server-core", "trino-iceberg"}
     for artifact in ARTIFACTS:
         assert len(artifact.sha256) == 64 and len(artifact.sha1) == 40 and artifact.size > 0
+        assert artifact.version == TRINO_VERSION
         assert artifact.url == (
             f"https://repo1.maven.org/maven2/io/trino/{artifact.artifact_id}/{TRINO_VERSION}/"
             f"{artifact.artifact_id}-{TRINO_VERSION}.{artifact.extension}"
         )
 
 
-def test_a_file_that_is_not_the_pinned_one_is_rejected(tmp_path) -> None:
-    body = b"not trino"
-    path = tmp_path / "x.zip"
-    path.write_bytes(body)
-    pinned = Artifact("io/trino", "x", "zip", hashlib.sha256(body).hexdigest(), hashlib.sha1(body).hexdigest(), len(body))
-    install.verify(path, pinned)
-    for wrong in (
-        Artifact("io/trino", "x", "zip", "0" * 64, pinned.sha1, pinned.size),
-        Artifact("io/trino", "x", "zip", pinned.sha256, "0" * 40, pinned.size),
-        Artifact("io/trino", "x", "zip", pinned.sha256, pinned.sha1, pinned.size + 1),
-    ):
-        with pytest.raises(install.ChecksumMismatch, match="is not the pinned file"):
-            install.verify(path, wrong)
-
-
 def test_a_missing_installation_names_make_trino(tmp_path) -> None:
     with pytest.raises(install.TrinoNotInstalled, match="run `make trino`"):
         install.ensure_trino(tmp_path)
-    # A stamp from other artefacts (a version bump) is not an installation either.
+    # A stamp from other artefacts (the Hive plugin of before, a version bump) is not an installation either.
     home = install.trino_home(tmp_path)
     home.mkdir()
-    (home / install.STAMP_NAME).write_text(json.dumps({"version": "475", "artifacts": {}}))
+    (home / install.STAMP_NAME).write_text(json.dumps({"version": TRINO_VERSION, "artifacts": {"trino-hive-476.zip": "x"}}))
     with pytest.raises(install.TrinoNotInstalled):
         install.ensure_trino(tmp_path)
+
+
+def test_the_newest_metadata_file_is_found_whoever_wrote_the_table(tmp_path: Path) -> None:
+    """Spark's Hadoop catalog writes v<N>.metadata.json, Trino and pyiceberg <NNNNN>-<uuid>."""
+    assert latest_metadata_file(tmp_path / "none") is None
+    spark_table = tmp_path / "spark" / "metadata"
+    spark_table.mkdir(parents=True)
+    for name in ("v1.metadata.json", "v2.metadata.json", "v10.metadata.json", "version-hint.text", "snap-1.avro"):
+        (spark_table / name).write_text("{}")
+    assert latest_metadata_file(spark_table.parent) == "v10.metadata.json"
+    trino_table = tmp_path / "trino" / "metadata"
+    trino_table.mkdir(parents=True)
+    for name in ("00000-a.metadata.json", "00002-c.metadata.json", "00001-b.metadata.json"):
+        (trino_table / name).write_text("{}")
+    assert latest_metadata_file(trino_table.parent) == "00002-c.metadata.json"
 
 
 @pytest.mark.trino
 def test_the_cache_holds_the_pinned_installation() -> None:
     """`make test` installs before pytest runs: this suite uses what it pinned."""
     home = install.ensure_trino()
-    assert (home / "plugin" / "hive").is_dir() and (home / "lib").is_dir()
+    assert (home / "plugin" / "iceberg").is_dir() and (home / "lib").is_dir()
     stamp = json.loads((home / install.STAMP_NAME).read_text())
-    assert stamp["artifacts"] == {SERVER_CORE.file_name: SERVER_CORE.sha256, HIVE_PLUGIN.file_name: HIVE_PLUGIN.sha256}
-
-
-@pytest.mark.parametrize(
-    ("glue", "trino"),
-    [
-        ("string", "varchar"),
-        ("int", "integer"),
-        ("timestamp", "timestamp(3)"),
-        ("map<string,double>", "map(varchar, double)"),
-        ("array<struct<a:int,b:map<string,string>>>", 'array(row("a" integer, "b" map(varchar, varchar)))'),
-        ("decimal(38,9)", "decimal(38,9)"),
-    ],
-)
-def test_glue_types_in_trino(glue, trino) -> None:
-    assert trino_type(glue) == trino
-
-
-def test_an_unknown_glue_type_is_an_error() -> None:
-    with pytest.raises(ValueError, match="uniontype"):
-        trino_type("uniontype<int,string>")
-
-
-def test_the_ddl_follows_the_declaration(monkeypatch) -> None:
-    """Derived from stacks/telemetry_tables.py, not restated: a new column appears in it."""
-    from aws_cdk import aws_glue as glue
-
-    import stacks.telemetry_tables as tables
-
-    extra = glue.Column(name="firmware", type=glue.Schema.STRING)
-    monkeypatch.setattr(tables, "CURATED_COLUMNS", (*tables.CURATED_COLUMNS, extra))
-    ddl = curated_table_ddl("db", "local:///data")
-    assert '"firmware" varchar,\n    "event_date" date' in ddl
+    assert stamp["artifacts"] == {SERVER_CORE.file_name: SERVER_CORE.sha256, ICEBERG_PLUGIN.file_name: ICEBERG_PLUGIN.sha256}
 
 
 @pytest.mark.trino
-def test_the_quarantine_folder_is_a_table(trino_server, tmp_path) -> None:
-    """The job's quarantine layout (gzip JSON lines under run_id=<run>/) can be counted."""
-    quarantine = tmp_path / "quarantine"
-    for run, reasons in {"r1": ["duplicate", "bad_metrics"], "r2": ["duplicate"]}.items():
-        folder = quarantine / f"run_id={run}"
-        folder.mkdir(parents=True)
-        lines = [
-            json.dumps({"raw_line": '{"x": 1}', "reason": reason, "source_file": "f.gz", "run_id": run, "quarantined_at": "2026-11-23T01:02:03.004Z"})
-            for reason in reasons
-        ]
-        (folder / "part-00000.json.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+def test_a_refresh_follows_the_tables_newest_commit(trino_server, tmp_path) -> None:
+    """The Glue Data Catalog always points at a table's newest metadata; here the metastore entry
+    is moved by refresh_tables (run_saved_query does it before every query)."""
+    from tests.trino import curated
+
+    folder = tmp_path / "telemetry"
+    t0 = dt.datetime(2026, 11, 23, 8, tzinfo=dt.timezone.utc)
     curated_dir = trino_server.curated_dir
     try:
-        trino_server.point_at(tmp_path / "curated", quarantine)
-        rows = trino_server.query(f"SELECT run_id, reason, count(*) FROM {QUARANTINE_TABLE} GROUP BY 1, 2 ORDER BY 1, 2")
-        assert rows == [("r1", "bad_metrics", 1), ("r1", "duplicate", 1), ("r2", "duplicate", 1)]
+        curated.write_curated(trino_server, folder, [curated.Reading("a", t0, {"x": 1.0})])
+        assert trino_server.query(f"SELECT count(*) FROM {CURATED_TABLE}") == [(1,)]
+        trino_server.execute("CALL system.register_table(schema_name => 'staging', table_name => 'writer', "
+                             f"table_location => 'local://{folder}')")
+        trino_server.execute("INSERT INTO staging.writer (device_id, event_time) VALUES ('b', TIMESTAMP '2026-11-23 09:00:00 UTC')")
+        trino_server.execute("CALL system.unregister_table(schema_name => 'staging', table_name => 'writer')")
+        assert trino_server.query(f"SELECT count(*) FROM {CURATED_TABLE}") == [(1,)]  # the entry still names the old commit
+        trino_server.refresh_tables()
+        assert trino_server.query(f"SELECT count(*) FROM {CURATED_TABLE}") == [(2,)]
     finally:
         trino_server.point_at(curated_dir)
-    # Re-pointing drops the tables, never the files: they are external, as in the Glue catalog.
-    assert sorted(p.name for p in quarantine.rglob("*.json.gz")) == ["part-00000.json.gz"] * 2
+    assert any(folder.glob("data/*/*.parquet")), "unregistering never deletes the files"
 
 
 @pytest.mark.trino

@@ -2,12 +2,13 @@
 
 ``python -m tools.trino.install`` downloads the artefacts of tools/trino/artifacts.py from Maven
 Central into ``.cache/trino/downloads/`` (git-ignored; the Makefile owns ``.cache/``), checks
-each file's size, SHA-256 (pinned in the repository) and SHA-1 (as Maven Central publishes it),
-and unpacks the server with the Hive connector as ``plugin/hive`` into
-``.cache/trino/trino-server-<version>/``. A complete installation carries a stamp naming the
+each file's size, SHA-256 (pinned in the repository) and SHA-1 (as Maven Central publishes it)
+through tools/maven.py, and unpacks the server with the Iceberg connector as ``plugin/iceberg``
+into ``.cache/trino/trino-server-<version>/``. A complete installation carries a stamp naming the
 checksums it was built from; with that stamp in place the command does nothing (a warm run),
 so it is safe to run before every test session. A partial download or unpack never looks
-complete: files are written under temporary names and renamed at the end.
+complete: files are written under temporary names and renamed at the end. An installation made
+from other artefacts (the Hive plugin of before issue 19) has another stamp and is replaced.
 
 ``ensure_trino()`` is for code that needs the server: it returns the installation's home or
 raises :class:`TrinoNotInstalled` naming ``make trino``; it never downloads.
@@ -16,33 +17,28 @@ raises :class:`TrinoNotInstalled` naming ``make trino``; it never downloads.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
 import sys
 import tarfile
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
-from tools.trino.artifacts import ARTIFACTS, HIVE_PLUGIN, SERVER_CORE, TRINO_VERSION, Artifact
+from tools.maven import Artifact, ChecksumMismatch, download, verify
+from tools.trino.artifacts import ARTIFACTS, PLUGIN_NAMES, SERVER_CORE, TRINO_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Overridable so that a machine can keep one cache for several clones.
 CACHE_DIR = Path(os.environ.get("TRINO_CACHE_DIR", ROOT / ".cache" / "trino"))
 STAMP_NAME = ".installed.json"
-DOWNLOAD_TIMEOUT_SECONDS = 60  # per socket operation, not for the whole file
-CHUNK = 1 << 20
+
+__all__ = ["ChecksumMismatch", "TrinoNotInstalled", "ensure_trino", "install", "trino_home", "verify"]
 
 
 class TrinoNotInstalled(RuntimeError):
     """The pinned Trino is not in the cache: run ``make trino``."""
-
-
-class ChecksumMismatch(RuntimeError):
-    """A downloaded artefact is not the pinned one."""
 
 
 def trino_home(cache_dir: Path | None = None) -> Path:
@@ -70,61 +66,13 @@ def ensure_trino(cache_dir: Path | None = None) -> Path:
     if not is_installed(cache_dir):
         raise TrinoNotInstalled(
             f"Trino {TRINO_VERSION} is not installed in {home}: run `make trino` "
-            "(downloads it from Maven Central, about 450 MB, once; `make test` does it too)"
+            "(downloads it from Maven Central, about 540 MB, once; `make test` does it too)"
         )
     return home
 
 
 def _log(message: str) -> None:
     print(f"[trino] {message}", file=sys.stderr, flush=True)
-
-
-def verify(path: Path, artifact: Artifact) -> None:
-    """Size, SHA-256 and SHA-1 of ``path`` against the pins, or ChecksumMismatch."""
-    sha256, sha1, size = hashlib.sha256(), hashlib.sha1(), 0
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            sha256.update(chunk)
-            sha1.update(chunk)
-            size += len(chunk)
-    problems = []
-    if size != artifact.size:
-        problems.append(f"size {size:,} bytes, pinned {artifact.size:,}")
-    if sha256.hexdigest() != artifact.sha256:
-        problems.append(f"SHA-256 {sha256.hexdigest()}, pinned {artifact.sha256}")
-    if sha1.hexdigest() != artifact.sha1:
-        problems.append(f"SHA-1 {sha1.hexdigest()}, Maven Central publishes {artifact.sha1}")
-    if problems:
-        raise ChecksumMismatch(f"{path.name} from {artifact.url} is not the pinned file: " + "; ".join(problems))
-
-
-def download(artifact: Artifact, downloads: Path) -> Path:
-    """The verified artefact in ``downloads/``, fetched unless a verified copy is there."""
-    target = downloads / artifact.file_name
-    if target.exists():
-        try:
-            verify(target, artifact)
-            return target
-        except ChecksumMismatch as error:
-            _log(f"discarding a cached file that fails verification ({error})")
-            target.unlink()
-    downloads.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    _log(f"downloading {artifact.url} ({artifact.size / 1e6:.0f} MB)")
-    started = time.monotonic()
-    request = urllib.request.Request(artifact.url, headers={"User-Agent": "analytics-platform-make-trino"})
-    with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response, partial.open("wb") as out:
-        done, next_report = 0, 0.0
-        while chunk := response.read(CHUNK):
-            out.write(chunk)
-            done += len(chunk)
-            if done / artifact.size >= next_report:
-                _log(f"  {artifact.file_name}: {done / 1e6:.0f} / {artifact.size / 1e6:.0f} MB")
-                next_report += 0.25
-    verify(partial, artifact)
-    partial.rename(target)
-    _log(f"  {artifact.file_name}: verified in {time.monotonic() - started:.1f} s")
-    return target
 
 
 def _safe_members(names: list[str], root: str) -> None:
@@ -134,8 +82,8 @@ def _safe_members(names: list[str], root: str) -> None:
             raise ChecksumMismatch(f"unexpected archive entry {name!r} (expected everything under {root}/)")
 
 
-def unpack(core: Path, hive: Path, home: Path) -> None:
-    """``core`` (tar.gz) into ``home``, ``hive`` (zip) as ``home/plugin/hive``, atomically."""
+def unpack(core: Path, plugins: dict[Artifact, Path], home: Path) -> None:
+    """``core`` (tar.gz) into ``home``, each plugin (zip) as ``home/plugin/<name>``, atomically."""
     staging = home.with_name(home.name + ".unpacking")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -143,12 +91,13 @@ def unpack(core: Path, hive: Path, home: Path) -> None:
     with tarfile.open(core) as archive:
         _safe_members(archive.getnames(), core_root)
         archive.extractall(staging, filter="data")
-    plugin_root = f"{HIVE_PLUGIN.artifact_id}-{TRINO_VERSION}"
-    with zipfile.ZipFile(hive) as archive:
-        _safe_members(archive.namelist(), plugin_root)
-        archive.extractall(staging)
     server = staging / core_root
-    (staging / plugin_root).rename(server / "plugin" / "hive")
+    for artifact, path in plugins.items():
+        plugin_root = f"{artifact.artifact_id}-{TRINO_VERSION}"
+        with zipfile.ZipFile(path) as archive:
+            _safe_members(archive.namelist(), plugin_root)
+            archive.extractall(staging)
+        (staging / plugin_root).rename(server / "plugin" / PLUGIN_NAMES[artifact.artifact_id])
     (server / STAMP_NAME).write_text(json.dumps(_expected_stamp(), indent=2) + "\n")
     shutil.rmtree(home, ignore_errors=True)
     server.rename(home)
@@ -163,8 +112,9 @@ def install(cache_dir: Path | None = None, *, keep_downloads: bool = False) -> P
         return home
     started = time.monotonic()
     downloads = cache_dir / "downloads"
-    core, hive = (download(artifact, downloads) for artifact in (SERVER_CORE, HIVE_PLUGIN))
-    unpack(core, hive, home)
+    core = download(SERVER_CORE, downloads, log_prefix="trino")
+    plugins = {a: download(a, downloads, log_prefix="trino") for a in ARTIFACTS if a is not SERVER_CORE}
+    unpack(core, plugins, home)
     if not keep_downloads:
         shutil.rmtree(downloads)
     _log(f"Trino {TRINO_VERSION} installed in {home} ({time.monotonic() - started:.1f} s)")

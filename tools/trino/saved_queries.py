@@ -16,16 +16,17 @@ A query without ``?`` runs as it is. The number of parameters must equal the num
 
 Interface:
 
-- ``saved_query_names() -> list[str]``: the saved queries' stems (file names of
-  stacks/queries/), e.g. ``["hourly_aggregates_per_device", "latest_reading_per_device", ...]``.
+- ``saved_query_names() -> list[str]``: the saved queries' keys in
+  glue_scripts/curated_table.py ``SAVED_QUERIES``, e.g. ``["hourly_aggregates_per_device", ...]``.
 - ``saved_query(name, template=None) -> NamedQuery``: the query as an analyst gets it. With
   ``template`` (a synthesised CloudFormation template, as a dict, or a cdk.out folder), read
   from its ``AWS::Athena::NamedQuery`` resources; without, from
-  ``stacks.telemetry_tables.named_queries`` for the dev curated database, the very function the
-  catalog stack builds those resources from (tests/trino/ checks the two are equal).
-- ``run_saved_query(server, name, parameters=(), *, template=None) -> list[tuple]``: registers
-  new partitions (as the crawler does after each job run), then runs the query on ``server``
-  (a running :class:`tools.trino.server.TrinoServer`) and returns its rows.
+  ``glue_scripts.curated_table.SAVED_QUERIES`` for the dev curated database: the Iceberg
+  table's queries (issue 19), which the catalog stack is to build those resources from
+  (tests/trino/ checks the two are equal once it does).
+- ``run_saved_query(server, name, parameters=(), *, template=None) -> list[tuple]``: points the
+  tables at their newest commit (as the Glue Data Catalog always is), then runs the query on
+  ``server`` (a running :class:`tools.trino.server.TrinoServer`) and returns its rows.
 - ``sql_literal(value) -> str``: a Python value as the SQL literal an analyst would type.
 
 ``name`` is a stem (``silent_devices``) or the saved name (``silent-devices``).
@@ -42,8 +43,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from constructs_lib import NamedQuery
-from stacks.telemetry_tables import NAMED_QUERIES, named_queries
+from dataclasses import dataclass
+
+from glue_scripts.curated_table import SAVED_QUERIES
 
 _statement_ids = itertools.count(1)
 
@@ -52,13 +54,23 @@ class SavedQueryError(ValueError):
     """An unknown saved query, or parameters that do not fit it."""
 
 
+@dataclass(frozen=True)
+class NamedQuery:
+    """What an ``AWS::Athena::NamedQuery`` holds."""
+
+    name: str
+    description: str
+    database: str
+    sql: str
+
+
 def saved_query_names() -> list[str]:
-    return sorted(NAMED_QUERIES)
+    return sorted(SAVED_QUERIES)
 
 
 def _stem(name: str) -> str:
-    for stem, (saved_name, _) in NAMED_QUERIES.items():
-        if name in (stem, saved_name):
+    for stem, query in SAVED_QUERIES.items():
+        if name in (stem, query.name):
             return stem
     raise SavedQueryError(f"no saved query {name!r}; saved queries: {saved_query_names()}")
 
@@ -88,11 +100,12 @@ def _template_queries(template: Mapping[str, Any] | Path | str) -> list[NamedQue
 
 def saved_query(name: str, template: Mapping[str, Any] | Path | str | None = None) -> NamedQuery:
     """The saved query ``name`` as Athena stores it (see the module docstring)."""
-    saved_name = NAMED_QUERIES[_stem(name)][0]
+    saved_name = SAVED_QUERIES[_stem(name)].name
     if template is None:
         from tools.trino.server import default_database
 
-        queries = named_queries(default_database())
+        database = default_database()
+        queries = [NamedQuery(q.name, q.description, database, q.render(database)) for q in SAVED_QUERIES.values()]
     else:
         queries = _template_queries(template)
     for query in queries:
@@ -140,7 +153,7 @@ def run_sql(server, sql: str, database: str, parameters: Sequence[Any] = ()) -> 
     if expected != len(parameters):
         raise SavedQueryError(f"the query has {expected} parameter(s) (?); got {len(parameters)}: {list(parameters)!r}")
     server.ensure_database(database)
-    server.sync_partitions(database)
+    server.refresh_tables(database)
     body = sql.strip().rstrip(";")
     if not parameters:
         return server.query(body)

@@ -1,40 +1,43 @@
-"""A Trino server over a local curated folder, for the tests and ``make pipeline``.
+"""A Trino server over the job's local Iceberg tables, for the tests and ``make pipeline``.
 
-``TrinoServer(curated_dir, quarantine_dir=None)`` is a context manager. On entry it starts the
-pinned Trino (tools/trino/install.py; ``make trino`` fetches it) with the newer JDK
-(``TRINO_JAVA_HOME``, default tools/trino/artifacts.py ``DEFAULT_JAVA_HOME``) on a free
-loopback port, with a small heap (``-Xmx1G``), its node data, metastore and logs in a temporary
-directory that is removed on exit. One catalog, ``awsdatacatalog`` (Athena's name for the Glue
-Data Catalog), is the Hive connector with a file metastore and Trino's native local file
-system. In it, the schema named like the environment's curated Glue database
-(``analytics_dev_curated`` by default) holds the curated table as
-stacks/telemetry_tables.py declares it: the same name, columns, types, partition key and
-format, derived from those constants (:func:`curated_table_ddl`), external, located at
-``curated_dir``. Its partitions are registered as the curated crawler registers them: the
-crawler only adds the ``event_date=`` folders it finds (the table has no partition projection),
-which is ``CALL system.sync_partition_metadata(..., 'ADD')``; :meth:`TrinoServer.sync_partitions`
-runs it again after new data (``run_saved_query`` does so before every query, as the
-workflow runs the crawler after every job run).
+``TrinoServer(curated_table, quarantine_table=None)`` is a context manager; both arguments are
+Iceberg table folders (the ``<warehouse>/<database>/<table>`` folders the job's local Hadoop
+catalog writes: ``metadata/`` and ``data/``). On entry it starts the pinned Trino
+(tools/trino/install.py; ``make trino`` fetches it) with the newer JDK (``TRINO_JAVA_HOME``,
+default tools/trino/artifacts.py ``DEFAULT_JAVA_HOME``) on a free loopback port, with a small
+heap (``-Xmx1G``), its node data, metastore and logs in a temporary directory that is removed on
+exit. One catalog, ``awsdatacatalog`` (Athena's name for the Glue Data Catalog), is the Iceberg
+connector over a file metastore and Trino's native local file system.
 
-``quarantine_dir`` (optional) is the job's quarantine folder (``run_id=<run>/*.json.gz``); it
-becomes the table ``quarantine`` of the same schema (JSON lines, partitioned by ``run_id``).
-It is not a catalogued table of the platform, only a convenience for counting.
+How Trino sees the tables Spark wrote: Spark's local catalog (a Hadoop catalog) and Trino's
+(a metastore) are different catalogs over the same files, so each table is registered in
+Trino's metastore with ``CALL system.register_table`` (``iceberg.register-table-procedure.enabled``)
+naming the table folder and its newest metadata file. A metastore entry points at one metadata
+file, while on AWS the Glue Data Catalog entry is moved by every commit; so before every saved
+query :meth:`TrinoServer.refresh_tables` re-registers each table at its newest metadata (well
+under a second), as if the catalogs were one. A shared catalog (JDBC or REST) would avoid the
+step but needs a database or a catalog server neither Glue nor Athena has; the registration
+keeps both engines on their own, AWS-like catalogs.
+
+In it, the schema named like the environment's curated Glue database (``analytics_dev_curated``
+by default) holds the curated table (``telemetry``) and, when given, the quarantine
+(``telemetry_quarantine``), as glue_scripts/curated_table.py defines them.
 
 Every query runs with the session time zone UTC, as Athena's, in catalog ``awsdatacatalog`` and
 the curated schema. ``.query(sql, params=None) -> list[tuple]`` returns the rows as the ``trino``
 client types them (``datetime`` for timestamps, ``date``, ``dict`` for maps, ``float``, ...).
 ``params`` are bound by the client (``EXECUTE IMMEDIATE ... USING``); saved queries go through
 tools/trino/saved_queries.py instead, which spells out ``PREPARE``/``EXECUTE ... USING``.
-Timestamps are read at millisecond precision, as Athena reads Hive tables: a Parquet value with
-microseconds is rounded half up (``12:00:00.000600`` reads as ``12:00:00.001``, and
-``23:59:59.999600`` as the next day's midnight, while it stays in its day's partition).
+The tables' timestamps are Iceberg ``timestamptz``: Trino reads them as
+``timestamp(6) with time zone`` in UTC, to the microsecond, as Athena reads Iceberg tables (no
+rounding to milliseconds, unlike the Hive table of before issue 19).
 
-``point_at(curated_dir, quarantine_dir=None)`` re-points the tables at other folders without a
-restart (the test session starts one server and gives each test its own data).
-Keyword arguments: ``database=`` (another environment's curated database name) and ``heap=``
-(default ``1G``). ``launch()`` then ``wait_until_ready()`` is ``start()`` in two halves, so that
-the JVM's start (about 17 s of wall time on two idle cores, 14 s of CPU; 35 to 50 s when the
-cores are shared) overlaps other work.
+``point_at(curated_table, quarantine_table=None)`` re-points the catalog at other tables without
+a restart (the test session starts one server and gives each test its own data); a folder that
+holds no table yet registers nothing. Keyword arguments: ``database=`` (another environment's
+curated database name) and ``heap=`` (default ``1G``). ``launch()`` then ``wait_until_ready()``
+is ``start()`` in two halves, so that the JVM's start (about 17 s of wall time on two idle cores,
+14 s of CPU; 35 to 50 s when the cores are shared) overlaps other work.
 
 Stopping: ``__exit__`` (and ``stop()``) sends SIGTERM to the server's process group, waits at
 most 15 s, then SIGKILLs it; the JVM also gets SIGKILL from the kernel if
@@ -58,6 +61,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from glue_scripts.curated_table import QUARANTINE_TABLE_NAME, TABLE_NAME
+from tools.iceberg.tables import latest_metadata_file
 from tools.trino.artifacts import DEFAULT_JAVA_HOME
 from tools.trino.install import ensure_trino
 
@@ -94,115 +99,12 @@ def default_database(env_name: str = "dev") -> str:
     return ResourceNamer(project=environment.project, stage=environment.name).sql_name("curated")
 
 
-# --- The declared table, in Trino's DDL ---------------------------------------------------------
+# --- The tables ----------------------------------------------------------------------------------
 
-_HIVE_TO_TRINO = {
-    "string": "varchar",
-    "int": "integer",
-    "integer": "integer",
-    "bigint": "bigint",
-    "smallint": "smallint",
-    "tinyint": "tinyint",
-    "double": "double",
-    "float": "real",
-    "boolean": "boolean",
-    "date": "date",
-    # The Hive connector reads timestamps with millisecond precision by default
-    # (hive.timestamp-precision), as Athena engine v3 does.
-    "timestamp": "timestamp(3)",
-    "binary": "varbinary",
-}
-
-
-def trino_type(hive_type: str) -> str:
-    """A Glue (Hive) type string, as the CDK writes it, in Trino's syntax:
-    ``map<string,double>`` -> ``map(varchar, double)``."""
-    text = hive_type.replace(" ", "").lower()
-    position = 0
-
-    def parse() -> str:
-        nonlocal position
-        match = re.compile(r"[a-z_][a-z0-9_]*").match(text, position)
-        if not match:
-            raise ValueError(f"cannot read the Glue type {hive_type!r} at {text[position:]!r}")
-        name = match.group(0)
-        position = match.end()
-        if name in ("map", "array", "struct"):
-            if text[position] != "<":
-                raise ValueError(f"{name} without type arguments in {hive_type!r}")
-            position += 1
-            parts = []
-            while True:
-                if name == "struct":
-                    field = re.compile(r"([a-z_][a-z0-9_]*):").match(text, position)
-                    if not field:
-                        raise ValueError(f"a struct field without a name in {hive_type!r}")
-                    position = field.end()
-                    parts.append(f'"{field.group(1)}" {parse()}')
-                else:
-                    parts.append(parse())
-                separator = text[position]
-                position += 1
-                if separator == ">":
-                    break
-            trino_name = {"map": "map", "array": "array", "struct": "row"}[name]
-            return f"{trino_name}({', '.join(parts)})"
-        if name == "decimal" and position < len(text) and text[position] == "(":
-            end = text.index(")", position)
-            precision = text[position : end + 1]
-            position = end + 1
-            return f"decimal{precision}"
-        if name in ("varchar", "char") and position < len(text) and text[position] == "(":
-            end = text.index(")", position)
-            length = text[position : end + 1]
-            position = end + 1
-            return f"{name}{length}"
-        if name not in _HIVE_TO_TRINO:
-            raise ValueError(f"no Trino type known for the Glue type {name!r} (in {hive_type!r})")
-        return _HIVE_TO_TRINO[name]
-
-    result = parse()
-    if position != len(text):
-        raise ValueError(f"trailing text in the Glue type {hive_type!r}")
-    return result
-
-
-def declared_columns() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(data columns, partition keys) of the declared curated table as (name, Glue type)."""
-    from stacks.telemetry_tables import CURATED_COLUMNS, PARTITION_KEYS
-
-    return (
-        [(c.name, c.type.input_string) for c in CURATED_COLUMNS],
-        [(c.name, c.type.input_string) for c in PARTITION_KEYS],
-    )
-
-
-def curated_table_ddl(database: str, location: str) -> str:
-    """``CREATE TABLE`` of the declared curated table (stacks/telemetry_tables.py) for Trino's
-    Hive connector: Parquet, external at ``location``, partitioned by the declared keys (which
-    the Hive connector wants as the last columns, in order)."""
-    from stacks.telemetry_tables import TABLE_NAME
-
-    columns, partitions = declared_columns()
-    column_sql = ",\n    ".join(f'"{name}" {trino_type(kind)}' for name, kind in [*columns, *partitions])
-    partitioned_by = ", ".join(f"'{name}'" for name, _ in partitions)
-    return (
-        f'CREATE TABLE "{database}"."{TABLE_NAME}" (\n    {column_sql}\n)\n'
-        f"WITH (format = 'PARQUET', external_location = '{location}', partitioned_by = ARRAY[{partitioned_by}])"
-    )
-
-
-#: The job's quarantine rows (glue_scripts/raw_to_curated.py QUARANTINE_COLUMNS), run_id as
-#: the partition folder. quarantined_at is kept as text (the job writes ISO-8601 with a Z).
-QUARANTINE_TABLE = "quarantine"
-
-
-def quarantine_table_ddl(database: str, location: str) -> str:
-    return (
-        f'CREATE TABLE "{database}"."{QUARANTINE_TABLE}" (\n'
-        '    "raw_line" varchar, "reason" varchar, "source_file" varchar, "quarantined_at" varchar, "run_id" varchar\n)\n'
-        f"WITH (format = 'JSON', external_location = '{location}', partitioned_by = ARRAY['run_id'])"
-    )
+#: The job's tables, named as glue_scripts/curated_table.py names them.
+CURATED_TABLE = TABLE_NAME
+QUARANTINE_TABLE = QUARANTINE_TABLE_NAME
+__all__ = ["CURATED_TABLE", "QUARANTINE_TABLE", "TrinoServer", "latest_metadata_file"]
 
 
 # --- The server ---------------------------------------------------------------------------------
@@ -234,14 +136,14 @@ class TrinoServer:
 
     def __init__(
         self,
-        curated_dir: Path,
-        quarantine_dir: Path | None = None,
+        curated_table: Path,
+        quarantine_table: Path | None = None,
         *,
         database: str | None = None,
         heap: str = HEAP,
     ) -> None:
-        self.curated_dir = Path(curated_dir)
-        self.quarantine_dir = Path(quarantine_dir) if quarantine_dir else None
+        self.curated_dir = Path(curated_table)
+        self.quarantine_dir = Path(quarantine_table) if quarantine_table else None
         self.database = database or default_database()
         self.heap = heap
         self.port: int | None = None
@@ -287,10 +189,10 @@ class TrinoServer:
         etc = self.workdir / "etc"
         (etc / "catalog").mkdir(parents=True)
         (self.workdir / "metastore").mkdir()
-        # Only the Hive connector: loading the core's other plugins costs start time for nothing.
+        # Only the Iceberg connector: loading the core's other plugins costs start time for nothing.
         plugins = self.workdir / "plugin"
         plugins.mkdir()
-        (plugins / "hive").symlink_to(home / "plugin" / "hive", target_is_directory=True)
+        (plugins / "iceberg").symlink_to(home / "plugin" / "iceberg", target_is_directory=True)
         (etc / "config.properties").write_text(
             "\n".join(
                 [
@@ -319,14 +221,15 @@ class TrinoServer:
         (etc / "catalog" / f"{CATALOG}.properties").write_text(
             "\n".join(
                 [
-                    "connector.name=hive",
-                    "hive.metastore=file",
+                    "connector.name=iceberg",
+                    # Trino's file metastore (the Iceberg connector names it testing_file_metastore).
+                    "iceberg.catalog.type=testing_file_metastore",
                     f"hive.metastore.catalog.dir={_local_uri(self.workdir / 'metastore')}",
+                    # Tables written by Spark are registered, not created, here (see the module docstring).
+                    "iceberg.register-table-procedure.enabled=true",
                     "fs.native-local.enabled=true",
                     "local.location=/",
-                    # INT96 timestamps, if any, are read as UTC (the job writes TIMESTAMP_MICROS, UTC-adjusted).
-                    "hive.parquet.time-zone=UTC",
-                    "hive.security=allow-all",
+                    "iceberg.security=allow-all",
                     "",
                 ]
             )
@@ -476,40 +379,45 @@ class TrinoServer:
 
     # -- catalog
 
-    def point_at(self, curated_dir: Path, quarantine_dir: Path | None = None) -> None:
-        """(Re)create the curated table (and the quarantine table) over these folders."""
-        self.curated_dir = Path(curated_dir)
-        self.quarantine_dir = Path(quarantine_dir) if quarantine_dir else None
+    def point_at(self, curated_table: Path, quarantine_table: Path | None = None) -> None:
+        """Register these Iceberg table folders as the curated table (and the quarantine)."""
+        self.curated_dir = Path(curated_table)
+        self.quarantine_dir = Path(quarantine_table) if quarantine_table else None
         for database in sorted(self._databases | {self.database}):
             self._register(database)
 
     def ensure_database(self, database: str) -> None:
-        """The curated table also under ``database`` (another environment's saved query)."""
+        """The tables also under ``database`` (another environment's saved query)."""
         if database not in self._databases:
             self._register(database)
 
+    def _tables(self) -> dict[str, Path | None]:
+        return {CURATED_TABLE: self.curated_dir, QUARANTINE_TABLE: self.quarantine_dir}
+
     def _register(self, database: str) -> None:
-        from stacks.telemetry_tables import TABLE_NAME
-
-        self.curated_dir.mkdir(parents=True, exist_ok=True)
         self.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
-        self.execute(f'DROP TABLE IF EXISTS "{database}"."{TABLE_NAME}"')
-        self.execute(curated_table_ddl(database, _local_uri(self.curated_dir)))
-        self.execute(f'DROP TABLE IF EXISTS "{database}"."{QUARANTINE_TABLE}"')
-        if self.quarantine_dir is not None:
-            self.quarantine_dir.mkdir(parents=True, exist_ok=True)
-            self.execute(quarantine_table_ddl(database, _local_uri(self.quarantine_dir)))
         self._databases.add(database)
-        self.sync_partitions(database)
+        self.refresh_tables(database)
 
-    def sync_partitions(self, database: str | None = None) -> None:
-        """Register new partition folders, as the curated crawler does (it only adds)."""
-        from stacks.telemetry_tables import TABLE_NAME
-
+    def refresh_tables(self, database: str | None = None) -> None:
+        """Point each table of ``database`` (default: every one) at its folder's newest metadata
+        file, as a Glue Data Catalog entry always is after a commit: unregister (metadata only,
+        files untouched) and register again. A folder without a table registers nothing."""
         for db in [database] if database else sorted(self._databases):
-            self.execute(f"CALL system.sync_partition_metadata('{db}', '{TABLE_NAME}', 'ADD')")
-            if self.quarantine_dir is not None:
-                self.execute(f"CALL system.sync_partition_metadata('{db}', '{QUARANTINE_TABLE}', 'ADD')")
+            for table, folder in self._tables().items():
+                registered = self.query(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [db, table]
+                )[0][0]
+                if registered:
+                    self.execute(f"CALL system.unregister_table(schema_name => '{db}', table_name => '{table}')")
+                metadata = latest_metadata_file(folder) if folder is not None else None
+                if metadata is not None:
+                    # The location exactly as the table's metadata states it (Trino insists).
+                    location = json.loads((folder / "metadata" / metadata).read_text())["location"]
+                    self.execute(
+                        f"CALL system.register_table(schema_name => '{db}', table_name => '{table}', "
+                        f"table_location => '{location}', metadata_file_name => '{metadata}')"
+                    )
 
     # -- queries
 
