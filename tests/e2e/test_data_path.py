@@ -1,11 +1,13 @@
 """The data path whole, against a ground truth computed without the code under test.
 
 Simulated fleet -> the real Firehose transform inside an emulated delivery stream (settings from
-the synthesised dev template) -> the Glue job in incremental runs -> the saved queries on Trino
-(tests/e2e/conftest.py runs it once). The truth comes from the fleet's own labels
-(tools/pipeline/truth.py): which readings are distinct and valid, which records repeat which,
-which ones the simulator broke. Everything below is read back from the files the stages wrote:
-the curated Parquet (pyarrow), the quarantine's and Firehose's error objects.
+the synthesised dev template) -> the Glue job in incremental runs on the Iceberg tables (one run
+failing after its curated commit and retried) -> the saved queries on Trino -> the job repeated
+on all raw files (tests/e2e/conftest.py runs it once). The truth comes from the fleet's own
+labels (tools/pipeline/truth.py): which readings are distinct and valid, which records repeat
+which, which ones the simulator broke. Everything below is read back from what the stages wrote:
+the committed curated and quarantine tables (pyiceberg; the curated data files with pyarrow),
+the raw objects and Firehose's error objects.
 
 Contract decisions asserted (issue 16): times kept to the microsecond, finer ones rejected;
 integers a double cannot hold (odd ones beyond 2^53) rejected, counters up to 2^53 - 1 kept
@@ -49,7 +51,7 @@ def curated(pipeline):
 
 @pytest.fixture(scope="module")
 def quarantine(pipeline):
-    return [row for run in pipeline.runs for row in inventory.quarantine_rows(pipeline.output.quarantine, run.run_id)]
+    return inventory.quarantine_rows(pipeline.output.quarantine)
 
 
 def _differences(row: dict, want) -> list[str]:
@@ -145,17 +147,55 @@ def test_every_redelivery_is_quarantined_as_a_duplicate_with_its_line(pipeline, 
     assert all(row["reason"] and row["source_file"] and row["run_id"] for row in quarantine)
 
 
-def test_each_run_writes_exactly_what_its_summary_counts(pipeline):
-    """Counted on the files: the lines a run read, the Parquet rows and quarantine lines it wrote."""
+def test_each_run_commits_exactly_what_its_summary_counts(pipeline):
+    """Counted on the files and the committed tables: the lines a run read, the curated and
+    quarantine rows carrying its run id; a retry also replays what its failed attempt committed."""
     assert len(pipeline.runs) >= 2 and all(run.files for run in pipeline.runs)
     wrong = [
-        f"{run.run_id}: read {run.lines_read} lines, summary {run.summary}, wrote {run.curated_written} curated "
+        f"{run.run_id}: read {run.lines_read} lines, summary {run.summary}, committed {run.curated_written} curated "
         f"+ {run.quarantine_written} quarantined"
         for run in pipeline.runs
-        if not run.lines_read == run.summary["rows_in"] == run.curated_written + run.quarantine_written
+        if not run.lines_read == run.summary["rows_in"] == run.curated_written + run.quarantine_written + run.summary["replayed"]
         or run.summary["curated"] != run.curated_written or run.summary["quarantined"] != run.quarantine_written
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_raw_line_is_committed_exactly_once(pipeline):
+    """Each raw line's record id in exactly one table, once; per raw object, as many rows as lines."""
+    lineage = inventory.lineage(pipeline.output.curated) + inventory.lineage(pipeline.output.quarantine)
+    records = Counter(record for _, record in lineage)
+    assert len(records) == len(lineage) == inventory.count_lines(pipeline.raw_files)
+    per_file = Counter(source.split("/telemetry/", 1)[1] for source, _ in lineage)
+    expected = Counter({str(path).split("/telemetry/", 1)[1]: len(inventory.read_lines(path)) for path in pipeline.raw_files})
+    assert per_file == expected
+
+
+def test_duplicates_across_runs_and_late_arrivals_were_exercised(pipeline, curated, quarantine):
+    """The fleet's redeliveries reach later runs, and late readings land in days an earlier run wrote."""
+    run_of = {key: rows[0]["run_id"] for key, rows in curated.items()}
+    across = [row for row in quarantine if row["reason"] == "duplicate" and row["event_time"] is not None
+              and run_of.get((json.loads(row["raw_line"])["device_id"], row["event_time"])) not in (None, row["run_id"])]
+    assert across, "no redelivery was quarantined by a later run than the one that curated its reading"
+    runs_per_day = defaultdict(set)
+    for rows in curated.values():
+        runs_per_day[rows[0]["event_date"]].add(rows[0]["run_id"])
+    assert any(len(runs) > 1 for runs in runs_per_day.values()), "no day was written by two runs (no late arrival)"
+
+
+def test_a_retried_failed_run_changes_nothing_it_had_committed(pipeline):
+    """The attempt committed its curated rows and failed before the quarantine and the bookmark;
+    the retry read the same files, replayed exactly those rows (its own, by record id, not
+    redeliveries), quarantined what was missing, and left every curated data file as it was."""
+    attempt = pipeline.failed_attempt
+    assert attempt is not None and attempt.failed and attempt.curated_written > 0
+    assert attempt.quarantine_written == 0
+    retry = next(run for run in pipeline.runs if run.run_id == f"{attempt.run_id}-retry")
+    assert retry.files == attempt.files
+    assert retry.summary["replayed"] == attempt.curated_written
+    assert retry.summary["curated"] == retry.curated_written == 0
+    assert retry.lines_read == attempt.curated_written + retry.quarantine_written
+    assert pipeline.after_retry["curated"] == pipeline.after_failed_attempt["curated"]  # same snapshot, same files, same bytes
 
 
 def test_accounting_identities_hold_on_the_files(pipeline):
@@ -164,15 +204,13 @@ def test_accounting_identities_hold_on_the_files(pipeline):
 
 
 def test_a_repeated_run_on_the_same_input_changes_nothing(pipeline):
-    """'Changes nothing': no curated file is added, removed or altered (byte for byte), and every
-    line the repeat reads is quarantined as a duplicate (kept, not lost, not curated again)."""
+    """'Changes nothing': no commit to either table (the same snapshots; no data file added,
+    removed or altered, byte for byte), and every line the repeat reads is found committed."""
     repeat = pipeline.repeat
     assert repeat is not None and repeat.lines_read > 0
-    assert pipeline.curated_fingerprint_after_repeat == pipeline.curated_before_repeat
-    assert repeat.summary["curated"] == 0
-    rows = inventory.quarantine_rows(pipeline.output.quarantine, repeat.run_id)
-    assert len(rows) == repeat.lines_read
-    assert Counter(row["reason"] for row in rows) == {"duplicate": repeat.lines_read}
+    assert pipeline.after_repeat == pipeline.before_repeat
+    assert (repeat.summary["curated"], repeat.summary["quarantined"], repeat.summary["replayed"]) == (0, 0, repeat.lines_read)
+    assert repeat.curated_written == repeat.quarantine_written == 0
 
 
 @pytest.mark.parametrize("name", saved_query_names())

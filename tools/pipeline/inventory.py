@@ -1,8 +1,10 @@
-"""Counts and rows read from the files themselves, never from a stage's own summary.
+"""Counts and rows read from the files and the committed tables, never from a stage's own summary.
 
 The accounting identities are only worth checking on what was written: a summary can add up
 while the files do not (issue 16: run 2's summary balanced while its quarantine files held
-107,022 rows more than it said).
+107,022 rows more than it said). The raw zone and Firehose's error objects are read as files;
+the curated table and the quarantine as committed Iceberg tables, with pyiceberg
+(tools/iceberg/tables.py: the current snapshot's data files and rows, as any reader sees them).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+
+from tools.iceberg import tables as iceberg
 
 
 def read_lines(path: Path) -> list[bytes]:
@@ -34,26 +38,27 @@ def files(root: Path, pattern: str) -> list[Path]:
     return sorted(path for path in root.rglob(pattern) if path.is_file()) if root.exists() else []
 
 
-def parquet_files(curated: Path) -> list[Path]:
-    return files(curated, "*.parquet")
+def table_state(table: Path) -> dict[str, Any]:
+    """What a commit would change: the current snapshot id and each data file's SHA-256."""
+    return {
+        "snapshot": iceberg.snapshot_id(table),
+        "files": {str(f["path"]): hashlib.sha256(f["path"].read_bytes()).hexdigest() for f in iceberg.data_files(table)},
+    }
 
 
-def fingerprint(root: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``root`` (Spark's checksum files included), by relative path."""
-    return {str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest() for path in files(root, "*")}
-
-
-def parquet_rows(paths: Iterable[Path]) -> int:
-    return sum(pq.ParquetFile(path).metadata.num_rows for path in paths)
-
-
-def quarantine_files(quarantine: Path, run_id: str | None = None) -> list[Path]:
-    root = quarantine / f"run_id={run_id}" if run_id else quarantine
-    return [path for path in files(root, "*") if not path.name.startswith((".", "_"))]
+def table_rows(table: Path) -> int:
+    return iceberg.count(table)
 
 
 def quarantine_rows(quarantine: Path, run_id: str | None = None) -> list[dict[str, Any]]:
-    return [json.loads(line) for path in quarantine_files(quarantine, run_id) for line in read_lines(path)]
+    """The committed quarantine's rows (of ``run_id``, or all) as dicts."""
+    return iceberg.read(quarantine, row_filter=f"run_id = '{run_id}'" if run_id else None).to_pylist()
+
+
+def lineage(table: Path) -> list[tuple[str, str]]:
+    """(source_file, record_id) of every committed row."""
+    rows = iceberg.read(table, ("source_file", "record_id")).to_pylist()
+    return [(row["source_file"], row["record_id"]) for row in rows]
 
 
 def error_records(bucket: Path, error_root: str) -> list[dict[str, Any]]:
@@ -70,18 +75,21 @@ def error_records(bucket: Path, error_root: str) -> list[dict[str, Any]]:
 
 
 def curated_rows(curated: Path) -> list[dict[str, Any]]:
-    """Every curated row as Python values (maps as dicts), with the file's ``event_date`` folder
-    and the Arrow types of its columns (so that types and time zones can be checked)."""
+    """Every curated row as Python values (maps as dicts), read from the data files of the
+    table's current snapshot (pyarrow, so that the files' own types and time zones can be
+    checked), with the file's partition day as ``event_date``. The job never deletes or updates
+    a row, so the current snapshot has data files only; a delete file would be an error here."""
     rows = []
-    for path in parquet_files(curated):
-        table = pq.read_table(path)
+    for data_file in iceberg.data_files(curated):
+        if data_file.get("deletes"):
+            raise AssertionError(f"{data_file['path']} has delete files: the job only ever inserts")
+        table = pq.read_table(data_file["path"])
         types = {name: str(table.schema.field(name).type) for name in table.column_names}
-        event_date = path.parent.name.split("=", 1)[1]
         for row in table.to_pylist():
             row["metrics"] = dict(row["metrics"])
             row["attributes"] = dict(row["attributes"])
-            row["event_date"] = event_date
+            row["event_date"] = data_file["partition"].isoformat()
             row["_types"] = types
-            row["_file"] = path
+            row["_file"] = data_file["path"]
             rows.append(row)
     return rows

@@ -1,6 +1,6 @@
 """The saved Athena queries on Trino over the curated output, checked against the ground truth.
 
-Runs through tools/trino (the server over a curated folder, the saved queries filled and run
+Runs through tools/trino (the server over the curated Iceberg table, the saved queries filled and run
 as an analyst runs them). If Trino is not installed, :func:`run` says so and returns no
 answers: ``make pipeline`` then reports the stage as skipped with the command that installs it.
 """

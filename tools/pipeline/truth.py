@@ -8,11 +8,12 @@ UTC and its ingestion time (the IoT rule's, else the Kinesis arrival of its firs
 invalid record is never curated; a redelivery is never curated a second time.
 
 The saved queries' answers are computed here too, with Trino's documented semantics spelled
-out: the curated table's timestamps are read at the declared precision (``timestamp(3)``,
-milliseconds, as Athena reads them; Trino rounds), ``date_trunc`` and ``date_diff`` (complete
-units) work on those values, ``current_date`` and ``current_timestamp`` are in the session's
-zone, UTC. Where the engine may pick either of two rows (``max_by`` over two readings that
-round to the same millisecond), every acceptable answer is listed.
+out: the curated Iceberg table's timestamps are ``timestamptz``, read as
+``timestamp(6) with time zone`` in UTC, to the microsecond (as Athena reads Iceberg tables; the
+Hive table of before issue 19 was read at milliseconds, rounded), ``date_trunc`` and
+``date_diff`` (complete units) work on those values, ``current_date`` and ``current_timestamp``
+(milliseconds) are in the session's zone, UTC. Where the engine may pick either of two rows
+(``max_by`` over two readings of the same instant), every acceptable answer is listed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from tools.pipeline.fleet import INVALID, REDELIVERY, Expected, Fleet, SentRecor
 UTC = dt.timezone.utc
 #: The parameter of silent_devices used by the pipeline: devices silent for at least this many hours.
 SILENT_HOURS = 6
-LATEST_DAYS_BACK = 1  # latest_reading_per_device reads event_date >= current_date - 1 day
+LATEST_DAYS_BACK = 1  # latest_reading_per_device reads event_time from the start of current_date - 1 day
 SILENT_DAYS_BACK = 30
 
 
@@ -46,10 +47,14 @@ def redeliveries(fleet: Fleet) -> list[SentRecord]:
 
 
 def engine_time(moment: dt.datetime) -> dt.datetime:
-    """A curated timestamp as the engine reads it: naive UTC, rounded to milliseconds (half up)."""
+    """A curated timestamp as the engine reads it: UTC (compared as naive), to the microsecond."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def engine_now(moment: dt.datetime) -> dt.datetime:
+    """``current_timestamp`` at the instant ``moment``: UTC, whole milliseconds (truncated)."""
     naive = moment.astimezone(UTC).replace(tzinfo=None)
-    millis = math.floor(naive.microsecond / 1000 + 0.5)
-    return naive.replace(microsecond=0) + dt.timedelta(milliseconds=millis)
+    return naive.replace(microsecond=naive.microsecond // 1000 * 1000)
 
 
 def busiest_day(fleet: Fleet) -> dt.date:
@@ -95,7 +100,7 @@ def latest_readings(readings: Iterable[Expected], now: dt.datetime) -> list[list
 def silent_devices(readings: Iterable[Expected], now: dt.datetime, hours: int = SILENT_HOURS) -> list[tuple]:
     """(device_id, last_seen, hours_silent) of the devices whose newest reading (within 30 days)
     is older than ``hours``, ordered by last_seen; hours_silent counts complete hours."""
-    current = engine_time(now)
+    current = engine_now(now)
     since = current.date() - dt.timedelta(days=SILENT_DAYS_BACK)
     last_seen: dict[str, dt.datetime] = {}
     for reading in readings:
