@@ -23,8 +23,17 @@ if TYPE_CHECKING:
     from constructs_lib.catalog.catalog_encryption import DataCatalogEncryption
     from constructs_lib.catalog.etl_workflow import EtlWorkflow
     from constructs_lib.catalog.glue_security import GlueSecurity
+    from constructs_lib.catalog.iceberg_schema import IcebergColumn, IcebergPartitionField, IcebergSortField
+    from constructs_lib.catalog.iceberg_table import IcebergTable
     from constructs_lib.catalog.lake_crawler import LakeCrawler
     from constructs_lib.catalog.lake_etl_job import LakeEtlJob
+    from constructs_lib.catalog.table_maintenance import (
+        ExistingIcebergTable,
+        IcebergCompaction,
+        IcebergOrphanFileDeletion,
+        IcebergSnapshotRetention,
+        IcebergTableMaintenance,
+    )
     from constructs_lib.common.alarm_topic import AlarmTopic
     from constructs_lib.common.dead_letters import dead_letter_queue
     from constructs_lib.common.encryption import rotating_key
@@ -74,8 +83,17 @@ _EXPORTS: dict[str, str] = {
     "EmrCluster": "constructs_lib.emr.emr_cluster",
     "EmrKerberos": "constructs_lib.emr.emr_cluster",
     "EtlWorkflow": "constructs_lib.catalog.etl_workflow",
+    "ExistingIcebergTable": "constructs_lib.catalog.table_maintenance",
     "GlueSecurity": "constructs_lib.catalog.glue_security",
     "IamAllowedPrincipalsRevocation": "constructs_lib.governance.lake_formation",
+    "IcebergColumn": "constructs_lib.catalog.iceberg_schema",
+    "IcebergCompaction": "constructs_lib.catalog.table_maintenance",
+    "IcebergOrphanFileDeletion": "constructs_lib.catalog.table_maintenance",
+    "IcebergPartitionField": "constructs_lib.catalog.iceberg_schema",
+    "IcebergSnapshotRetention": "constructs_lib.catalog.table_maintenance",
+    "IcebergSortField": "constructs_lib.catalog.iceberg_schema",
+    "IcebergTable": "constructs_lib.catalog.iceberg_table",
+    "IcebergTableMaintenance": "constructs_lib.catalog.table_maintenance",
     "IotTelemetryRule": "constructs_lib.ingestion.iot_ingestion",
     "LakeCrawler": "constructs_lib.catalog.lake_crawler",
     "LakeDataCellsFilter": "constructs_lib.governance.lake_formation",
@@ -145,8 +163,17 @@ __all__ = [
     "EmrCluster",
     "EmrKerberos",
     "EtlWorkflow",
+    "ExistingIcebergTable",
     "GlueSecurity",
     "IamAllowedPrincipalsRevocation",
+    "IcebergColumn",
+    "IcebergCompaction",
+    "IcebergOrphanFileDeletion",
+    "IcebergPartitionField",
+    "IcebergSnapshotRetention",
+    "IcebergSortField",
+    "IcebergTable",
+    "IcebergTableMaintenance",
     "IotTelemetryRule",
     "LakeCrawler",
     "LakeDataCellsFilter",

@@ -54,6 +54,10 @@ MAIN_RESOURCES: dict[str, dict[str, int]] = {
     "LakeEtlJob": {"AWS::Glue::Job": 1},
     "EtlWorkflow": {"AWS::Glue::Workflow": 1, "AWS::Glue::Trigger": 2, "AWS::Events::Rule": 2},
     "AthenaWorkgroup": {"AWS::Athena::WorkGroup": 1, "AWS::Athena::NamedQuery": 1},
+    "IcebergTable": {"AWS::Glue::Table": 1, "AWS::Glue::Database": 1},
+    "IcebergTableMaintenance": {
+        "AWS::Glue::Table": 1, "AWS::Glue::TableOptimizer": 3, "AWS::Lambda::Function": 1, "AWS::CloudWatch::Alarm": 3,
+    },
     "DataNetwork": {"AWS::EC2::VPC": 1, "AWS::EC2::NatGateway": 1, "AWS::EC2::FlowLog": 1},
     "RedshiftWarehouse": {"AWS::Redshift::Cluster": 1, "AWS::SecretsManager::RotationSchedule": 1},
     "RedshiftSql": {"Custom::RedshiftSql": 1, "AWS::Lambda::Function": 1},
@@ -61,6 +65,12 @@ MAIN_RESOURCES: dict[str, dict[str, int]] = {
     "SearchDomain": {"AWS::OpenSearchService::Domain": 1, "AWS::Logs::ResourcePolicy": 1},
     "StreamToSearchDelivery": {"AWS::KinesisFirehose::DeliveryStream": 1, "AWS::OpenSearchService::Domain": 1},
     "SearchSecurityRoles": {"Custom::OpenSearchSecurityRoles": 1, "AWS::OpenSearchService::Domain": 1},
+    "EnhancedFanOutConsumer": {"AWS::Kinesis::StreamConsumer": 1},
+    "PyFlinkApplication": {
+        "AWS::KinesisAnalyticsV2::Application": 1, "AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption": 1,
+        "AWS::Kinesis::StreamConsumer": 1, "AWS::CloudWatch::Alarm": 4,
+    },
+    "JsonLinesDelivery": {"AWS::KinesisFirehose::DeliveryStream": 1, "AWS::Glue::Table": 1, "AWS::Glue::Database": 1},
     "DataLakeSettings": {"AWS::LakeFormation::DataLakeSettings": 1},
     "RegisteredLocations": {"AWS::LakeFormation::Resource": 2},
     "LakeDataCellsFilter": {"AWS::LakeFormation::DataCellsFilter": 1},
@@ -318,6 +328,8 @@ def literal(value: Any) -> str | None:
         return "(" + ", ".join(json.dumps(v) for v in value) + ")"
     if isinstance(value, enum.Enum):
         return value.name
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and value == type(value)():
+        return f"{type(value).__name__}()"  # a settings object with every field at its default
     return None
 
 

@@ -19,7 +19,11 @@ from constructs_lib import (
     AlarmTopic,
     DataCatalogEncryption,
     EtlWorkflow,
+    ExistingIcebergTable,
     GlueSecurity,
+    IcebergColumn,
+    IcebergTable,
+    IcebergTableMaintenance,
     IotTelemetryRule,
     LakeEtlJob,
     RawZoneDelivery,
@@ -82,6 +86,14 @@ BUILDERS: dict[str, Callable[[cdk.Stack, cdk.RemovalPolicy], object]] = {
         scope, "Subject", configuration_name="team-security", data_key=_key(scope), removal_policy=policy
     ),
     "LakeEtlJob": _job,
+    "IcebergTable": lambda scope, policy: IcebergTable(
+        scope, "Subject", database_name="team_db", table_name="events", bucket=s3.Bucket.from_bucket_name(scope, "Lake", "team-lake"),
+        prefix="events/", bucket_key=None, columns=[IcebergColumn("id", "string")], removal_policy=policy,
+    ),
+    "IcebergTableMaintenance": lambda scope, policy: IcebergTableMaintenance(
+        scope, "Subject", table=ExistingIcebergTable("team_db", "events", s3.Bucket.from_bucket_name(scope, "Lake", "team-lake"), "events/"),
+        removal_policy=policy,
+    ),
     "EtlWorkflow": _workflow,
 }
 
