@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,14 +156,16 @@ class DetectAnomalies(KeyedProcessFunction, Counted):
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.open_counters(runtime_context)
-        self.state = runtime_context.get_state(ValueStateDescriptor("sensor", Types.PICKLED_BYTE_ARRAY()))
+        # Bytes pickled here with the standard pickle rather than Types.PICKLED_BYTE_ARRAY, which
+        # pickles with cloudpickle's pure-Python pickler: the state is written on every reading.
+        self.state = runtime_context.get_state(ValueStateDescriptor("sensor", Types.PRIMITIVE_ARRAY(Types.BYTE())))
 
     def close(self) -> None:
         self.dump_counters()
 
     def process_element(self, value, ctx):
         device_id, metric, event_ms, reading_value, event_time, received_ms = value
-        sensor = self.state.value() or SensorState()
+        sensor = self._load()
         entry = Entry(event_ms, reading_value, event_time, received_ms)
         bucket_end = self.window.bucket_end(event_ms)
         if bucket_end - 1 <= ctx.timer_service().current_watermark():
@@ -177,16 +180,23 @@ class DetectAnomalies(KeyedProcessFunction, Counted):
         else:
             ctx.timer_service().register_event_time_timer(bucket_end - 1)
         yield from self._emit(device_id, metric, advance(sensor, self.window, event_ms), received_ms)
-        self.state.update(sensor)
+        self._save(sensor)
+
+    def _load(self) -> SensorState:
+        stored = self.state.value()
+        return SensorState.from_tuple(None if stored is None else pickle.loads(stored))
+
+    def _save(self, sensor: SensorState) -> None:
+        self.state.update(pickle.dumps(sensor.to_tuple(), protocol=pickle.HIGHEST_PROTOCOL))
 
     def on_timer(self, timestamp: int, ctx):
-        sensor = self.state.value()
-        if sensor is None:
+        if self.state.value() is None:
             return
+        sensor = self._load()
         device_id, metric = ctx.get_current_key()
         yield from self._emit(device_id, metric, evaluate_through(sensor, self.window, timestamp), now_ms())
         if sensor.buckets:
-            self.state.update(sensor)
+            self._save(sensor)
         else:
             # Nothing pending: the watermark is past every window of this sensor, which the
             # lateness check above covers without the state.
