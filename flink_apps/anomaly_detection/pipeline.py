@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,9 +155,9 @@ class DetectAnomalies(KeyedProcessFunction, Counted):
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.open_counters(runtime_context)
-        # Bytes pickled here with the standard pickle rather than Types.PICKLED_BYTE_ARRAY, which
-        # pickles with cloudpickle's pure-Python pickler: the state is written on every reading.
-        self.state = runtime_context.get_state(ValueStateDescriptor("sensor", Types.PRIMITIVE_ARRAY(Types.BYTE())))
+        # The sensor's state as one plain tuple (SensorState.to_tuple): written on every reading,
+        # and plain tuples pickle about ten times faster than dataclasses.
+        self.state = runtime_context.get_state(ValueStateDescriptor("sensor", Types.PICKLED_BYTE_ARRAY()))
 
     def close(self) -> None:
         self.dump_counters()
@@ -183,11 +182,10 @@ class DetectAnomalies(KeyedProcessFunction, Counted):
         self._save(sensor)
 
     def _load(self) -> SensorState:
-        stored = self.state.value()
-        return SensorState.from_tuple(None if stored is None else pickle.loads(stored))
+        return SensorState.from_tuple(self.state.value())
 
     def _save(self, sensor: SensorState) -> None:
-        self.state.update(pickle.dumps(sensor.to_tuple(), protocol=pickle.HIGHEST_PROTOCOL))
+        self.state.update(sensor.to_tuple())
 
     def on_timer(self, timestamp: int, ctx):
         if self.state.value() is None:
