@@ -136,20 +136,16 @@ def run(records: list[bytes], params: DetectionParams, *, parallelism: int = 1, 
 
 
 def passthrough(records: list[bytes], *, parallelism: int = 1) -> LocalResult:
-    """The floor: the same source through one Python operator to the same kind of collecting sink
-    (each line stamped with the wall clock, as the job's sink lines are)."""
+    """The floor: the same source through one Python operator to the same kind of collecting sink."""
     env = environment(parallelism, 0)
-    lines = bounded_source(env, records).map(
-        lambda raw: f"{ANOMALY_SINK}\t{now_ms()}\t{len(raw)}", output_type=Types.STRING()
-    ).name("pass through")
+    source = env.from_collection(records, type_info=COLLECTION_TYPE)
+    lines = source.map(lambda raw: f"{ANOMALY_SINK}\t{now_ms()}\t{len(raw)}", output_type=Types.STRING())
     result = LocalResult(records_in=len(records))
     started = time.perf_counter()
     with lines.execute_and_collect("pass-through floor (local)") as collected:
-        for item in collected:
-            _, emitted, _ = item.split("\t", 2)
-            result.emitted_ms[ANOMALY_SINK].append(int(emitted))
+        count = sum(1 for _ in collected)
     result.seconds = time.perf_counter() - started
-    result.counts["passed"] = len(result.emitted_ms[ANOMALY_SINK])
+    result.counts["passed"] = count
     return result
 
 
