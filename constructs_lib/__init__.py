@@ -5,8 +5,8 @@ Every construct exposes the resources it creates as public attributes, accepts e
 resources where a team may already own one, and keeps its security settings fixed.
 
 The modules are grouped by domain (``storage``, ``ingestion``, ``catalog``, ``network``,
-``warehouse``, ``emr``, ``search``, ``governance``, and ``common`` for what they all use; README,
-"Layout"); every public name is importable from here, whichever module defines it.
+``warehouse``, ``emr``, ``search``, ``governance``, ``streaming``, and ``common`` for what they
+all use; README, "Layout"); every public name is importable from here, whichever module defines it.
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ if TYPE_CHECKING:
     from constructs_lib.search.search_domain import DEFAULT_ENGINE_VERSION, SearchCapacity, SearchDomain
     from constructs_lib.search.search_security import SearchRole, SearchSecurityRoles
     from constructs_lib.storage.data_lake_storage import DataLakeStorage, LakeLifecyclePolicy
+    from constructs_lib.streaming.flink_application import FLINK_RUNTIMES, PyFlinkApplication
+    from constructs_lib.streaming.json_lines_delivery import JsonLinesDelivery
+    from constructs_lib.streaming.stream_consumer import EnhancedFanOutConsumer
     from constructs_lib.warehouse.redshift_sql import RedshiftSql
     from constructs_lib.warehouse.redshift_warehouse import PauseResumeSchedule, RedshiftWarehouse, SnapshotCopy
 
@@ -82,8 +85,10 @@ _EXPORTS: dict[str, str] = {
     "EmrCapacity": "constructs_lib.emr.emr_cluster",
     "EmrCluster": "constructs_lib.emr.emr_cluster",
     "EmrKerberos": "constructs_lib.emr.emr_cluster",
+    "EnhancedFanOutConsumer": "constructs_lib.streaming.stream_consumer",
     "EtlWorkflow": "constructs_lib.catalog.etl_workflow",
     "ExistingIcebergTable": "constructs_lib.catalog.table_maintenance",
+    "FLINK_RUNTIMES": "constructs_lib.streaming.flink_application",
     "GlueSecurity": "constructs_lib.catalog.glue_security",
     "IamAllowedPrincipalsRevocation": "constructs_lib.governance.lake_formation",
     "IcebergColumn": "constructs_lib.catalog.iceberg_schema",
@@ -95,6 +100,7 @@ _EXPORTS: dict[str, str] = {
     "IcebergTable": "constructs_lib.catalog.iceberg_table",
     "IcebergTableMaintenance": "constructs_lib.catalog.table_maintenance",
     "IotTelemetryRule": "constructs_lib.ingestion.iot_ingestion",
+    "JsonLinesDelivery": "constructs_lib.streaming.json_lines_delivery",
     "LakeCrawler": "constructs_lib.catalog.lake_crawler",
     "LakeDataCellsFilter": "constructs_lib.governance.lake_formation",
     "LakeEtlJob": "constructs_lib.catalog.lake_etl_job",
@@ -104,6 +110,7 @@ _EXPORTS: dict[str, str] = {
     "LocationGrant": "constructs_lib.governance.lake_formation",
     "NamedQuery": "constructs_lib.catalog.athena_workgroup",
     "PauseResumeSchedule": "constructs_lib.warehouse.redshift_warehouse",
+    "PyFlinkApplication": "constructs_lib.streaming.flink_application",
     "RawZoneDelivery": "constructs_lib.ingestion.raw_zone_delivery",
     "RedshiftSql": "constructs_lib.warehouse.redshift_sql",
     "RedshiftWarehouse": "constructs_lib.warehouse.redshift_warehouse",
@@ -162,8 +169,10 @@ __all__ = [
     "EmrCapacity",
     "EmrCluster",
     "EmrKerberos",
+    "EnhancedFanOutConsumer",
     "EtlWorkflow",
     "ExistingIcebergTable",
+    "FLINK_RUNTIMES",
     "GlueSecurity",
     "IamAllowedPrincipalsRevocation",
     "IcebergColumn",
@@ -175,6 +184,7 @@ __all__ = [
     "IcebergTable",
     "IcebergTableMaintenance",
     "IotTelemetryRule",
+    "JsonLinesDelivery",
     "LakeCrawler",
     "LakeDataCellsFilter",
     "LakeEtlJob",
@@ -184,6 +194,7 @@ __all__ = [
     "LocationGrant",
     "NamedQuery",
     "PauseResumeSchedule",
+    "PyFlinkApplication",
     "RawZoneDelivery",
     "RedshiftSql",
     "RedshiftWarehouse",

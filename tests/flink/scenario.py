@@ -2,18 +2,21 @@
 job must find without the application's code.
 
 Fleet: readings every 10 s for 40 minutes from 08:00 UTC; each value is ``base + u`` with ``u``
-uniform in [-1, 1] (seeded), so a steady window's population deviation is about 0.58 and no steady
-reading comes near a score of 2 (the oracle confirms there are none: the steady data make the
-expectation exact, no false-positive allowance is needed). Spikes replace single readings with
-``base + magnitude``; their magnitudes were chosen so each lands inside its severity band with a
-margin (asserted by the tests, so a change in the data that moves one shows up).
+uniform in [-1, 1] (seeded). A steady window's population deviation is about 0.58 and a steady
+reading deviates by at most about 1, so steady scores stay near or below 2: uniform noise can
+reach 2.0-2.4 now and then (the benchmark's larger fleet shows a few such MEDIUMs), so this is a
+false-positive *rate*, not a bound. The tests avoid an allowance by making the expectation exact:
+the seed is fixed, the oracle computes every score, and for this seed no steady reading scores
+above 2 (asserted: the anomalies found are exactly the designed spikes). Spikes replace single
+readings with ``base + magnitude``; the magnitudes put each spike inside its severity band with a
+margin of at least 0.2 (MEDIUM 2.56, HIGH 3.50 to 3.73, CRITICAL 5.19 and above).
 
 The oracle is a direct, stateless restatement of the rules in the application's README: for each
 (device, metric) in input order, a reading is late when a window it would be scored in has been
 evaluated; a window ``[end - L, end)`` is evaluated once the sensor's newest time minus the
 out-of-orderness bound reaches ``end - 1`` (or at the end of the input); its statistics are
-recomputed from scratch over the accepted readings with a two-pass ``math.fsum`` (not the
-application's ``statistics`` calls); readings of its last slide are scored.
+recomputed from scratch over the accepted readings with ``statistics`` (exact rational arithmetic;
+the application uses two passes of ``math.fsum``); readings of its last slide are scored.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import datetime as dt
 import json
 import math
 import random
+import statistics
 from dataclasses import dataclass, field
 
 T0 = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
@@ -186,8 +190,8 @@ def oracle(records: list[bytes], p: Params = Params()) -> Expected:
             if len(window) < p.min_samples:
                 expected.unscored += len(last_slide)
                 return
-            mean = math.fsum(window) / len(window)
-            stddev = math.sqrt(math.fsum((v - mean) ** 2 for v in window) / len(window))
+            mean = statistics.fmean(window)
+            stddev = statistics.pstdev(window)
             for t, value, text in last_slide:
                 expected.scored += 1
                 score = abs(value - mean) / stddev if stddev else 0.0

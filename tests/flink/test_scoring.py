@@ -55,3 +55,14 @@ def test_samuelson_bound_on_a_reading_inside_its_window(n: int) -> None:
         sample = [rng.gauss(0, 1) for _ in range(n)]
         stats = window_stats(sample)
         assert max(score(v, stats) for v in sample) <= math.sqrt(n - 1) + 1e-9
+
+
+def test_the_statistics_agree_with_exact_arithmetic() -> None:
+    import statistics
+
+    rng = random.Random(7)
+    for n in (2, 10, 60, 600):
+        values = [round(rng.uniform(-1, 1) * 10 ** rng.randint(-3, 6), 3) for _ in range(n)]
+        stats = window_stats(values)
+        assert stats.mean == pytest.approx(statistics.fmean(values), rel=1e-15, abs=1e-12)
+        assert stats.stddev == pytest.approx(statistics.pstdev(values), rel=1e-12)

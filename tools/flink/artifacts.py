@@ -23,10 +23,15 @@ signatures and module descriptors dropped). Four class files exist in two differ
 ``org.apache.flink.connector.aws`` classes compiled against its relocated AWS SDK, while
 ``flink-connector-aws-base`` (which the Firehose sink needs) has the same classes against the
 plain SDK (and the SDK's ``mime.types`` resource differs between the two SDK versions). Only one
-copy can load; :data:`DUPLICATE_WINNERS` keeps aws-base's: the Firehose sink
-needs them, and the Kinesis *source* and its table factory work with either (they use only
-``AWSOptionUtils``, whose behaviour does not depend on the SDK package). The Kinesis *sink* would
-break, so the application does not use it (notifications go to SNS from Python, see
+copy can load; :data:`DUPLICATE_WINNERS` keeps aws-base's. The method signatures of the two copies
+are the same after erasure, so either links; the difference is inside:
+``AWSExceptionClassifierUtil`` casts the exception it finds to the SDK's ``AwsServiceException``
+of its own package. With aws-base's copy the Firehose sink classifies a fatal error by its code
+(``AccessDeniedException`` fails the job at once, checked by tests/flink/test_package.py against a
+stand-in Firehose); with the Kinesis jar's copy that cast fails and the sink hangs (tried by hand).
+The Kinesis *source* and its table factory use only ``AWSOptionUtils`` (string options; the test
+plans the source with it). The Kinesis *sink* would suffer the mirror image of the cast failure,
+so the application does not use it (notifications go to SNS from Python, see
 flink_apps/anomaly_detection/sns.py). The build fails on any other differing duplicate.
 
 **Python** (PyPI wheels, pure Python): boto3 and what it needs beyond PyFlink's own dependencies,

@@ -65,6 +65,12 @@ MAIN_RESOURCES: dict[str, dict[str, int]] = {
     "SearchDomain": {"AWS::OpenSearchService::Domain": 1, "AWS::Logs::ResourcePolicy": 1},
     "StreamToSearchDelivery": {"AWS::KinesisFirehose::DeliveryStream": 1, "AWS::OpenSearchService::Domain": 1},
     "SearchSecurityRoles": {"Custom::OpenSearchSecurityRoles": 1, "AWS::OpenSearchService::Domain": 1},
+    "EnhancedFanOutConsumer": {"AWS::Kinesis::StreamConsumer": 1},
+    "PyFlinkApplication": {
+        "AWS::KinesisAnalyticsV2::Application": 1, "AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption": 1,
+        "AWS::Kinesis::StreamConsumer": 1, "AWS::CloudWatch::Alarm": 4,
+    },
+    "JsonLinesDelivery": {"AWS::KinesisFirehose::DeliveryStream": 1, "AWS::Glue::Table": 1, "AWS::Glue::Database": 1},
     "DataLakeSettings": {"AWS::LakeFormation::DataLakeSettings": 1},
     "RegisteredLocations": {"AWS::LakeFormation::Resource": 2},
     "LakeDataCellsFilter": {"AWS::LakeFormation::DataCellsFilter": 1},
