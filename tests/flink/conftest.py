@@ -2,8 +2,8 @@
 environment (``.venv-flink``, ``make flink-env``: apache-flink pins pyarrow and numpy below what
 the rest of the project uses, so it lives in its own virtual environment).
 
-Each run is one subprocess (one mini-cluster, about 10 s to start); the runs are session fixtures
-so every test that checks a run shares it.
+Both runs of the fleet share one subprocess (one mini-cluster, about 10 s to start), a session
+fixture, so every test that checks a run shares it.
 """
 
 from __future__ import annotations
@@ -27,17 +27,22 @@ def fleet() -> scenario.Scenario:
     return scenario.build()
 
 
-@pytest.fixture(scope="session")
-def default_run(fleet: scenario.Scenario, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The fleet through the job with the default properties."""
-    return run_local(tmp_path_factory.mktemp("flink-default"), fleet.records)
-
-
 #: Overrides for the second run: properties reach the job (a lower sample minimum scores the
 #: sparse device, a one-minute period pages every spike of the flapping sensor).
 OVERRIDES = {"Detection": {"min.samples": "5"}, "Notifications": {"dedup.period.seconds": "60"}}
 
 
 @pytest.fixture(scope="session")
-def tuned_run(fleet: scenario.Scenario, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return run_local(tmp_path_factory.mktemp("flink-tuned"), fleet.records, overrides=OVERRIDES)
+def runs(fleet: scenario.Scenario, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    """The fleet through the job twice, on one mini-cluster: default properties, then OVERRIDES."""
+    return run_local(tmp_path_factory.mktemp("flink-runs"), fleet.records, overrides=[{}, OVERRIDES])
+
+
+@pytest.fixture(scope="session")
+def default_run(runs: list[dict]) -> dict:
+    return runs[0]
+
+
+@pytest.fixture(scope="session")
+def tuned_run(runs: list[dict]) -> dict:
+    return runs[1]

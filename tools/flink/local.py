@@ -40,9 +40,12 @@ def write_records(path: Path, records: list[bytes]) -> None:
     path.write_text("".join(json.dumps({"b64": base64.b64encode(r).decode("ascii")}) + "\n" for r in records))
 
 
-def run_local(folder: Path, records: list[bytes], *, mode: str = "job", overrides: dict | None = None, timeout: int = 600) -> dict:
-    """One mini-cluster run over ``records``: ``mode`` ``job`` (the dataflow) or ``passthrough``
-    (the benchmark's floor); ``overrides`` as ``{group: {key: value}}`` over the defaults."""
+def run_local(
+    folder: Path, records: list[bytes], *, mode: str = "job", overrides: dict | list[dict] | None = None, timeout: int = 600
+) -> dict | list[dict]:
+    """Run over ``records`` on one mini-cluster: ``mode`` ``job`` (the dataflow) or ``passthrough``
+    (the benchmark's floor); ``overrides`` as ``{group: {key: value}}`` over the defaults, or a
+    list of them for one run each in the same mini-cluster (then a list of results)."""
     folder.mkdir(parents=True, exist_ok=True)
     source, output = folder / "records.jsonl", folder / "result.json"
     write_records(source, records)
