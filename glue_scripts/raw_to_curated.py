@@ -703,7 +703,6 @@ def curate(
         classified = classify(with_record_ids(validated), curated_before, quarantined_before)
         classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
         summary = summarise(run_id, rows_in, classified)
-        validated.unpersist()
         check_invariant(summary)
         snapshots = {"curated": curated_at, "quarantine": quarantine_at}
         if summary["curated"]:
@@ -730,9 +729,11 @@ def curate(
         check_committed(summary, committed_rows)
         summary["snapshots"] = snapshots
     finally:
-        validated.unpersist()
+        # The dependent first: uncaching validated while classified is cached would make Spark
+        # re-plan classified's cache entry (seconds per run, for nothing).
         if classified is not None:
             classified.unpersist()
+        validated.unpersist()
     LOG.info(json.dumps(summary))
     return summary
 

@@ -45,7 +45,7 @@ def test_the_definition_is_what_the_issue_asks_for() -> None:
         {"name": "event_time_day", "transform": "day", "source-id": 2, "field-id": 1000}
     ]
     assert [f["source-id"] for f in CURATED.iceberg_sort_order()["fields"]] == [1, 2]  # device_id, event_time
-    assert CURATED.properties["write.parquet.compression-codec"] == "snappy"
+    assert CURATED.properties["write.parquet.compression-codec"] == "zstd"
     ids = [c.field_id for c in CURATED.columns]
     nested = [i for c in CURATED.columns if isinstance(c.type, curated_table.MapType) for i in (c.type.key_id, c.type.value_id)]
     assert len(set(ids + nested)) == len(ids + nested), "field ids are unique"

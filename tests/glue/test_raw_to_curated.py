@@ -156,7 +156,7 @@ def test_curated_rows_carry_their_lineage(spark: SparkSession, runs: Runs) -> No
     assert all(row["source_file"].endswith((".gz", "/c")) and row["record_id"].endswith(":1") for row in rows)
 
 
-def test_parquet_files_hold_utc_micros_snappy_sorted_by_device_and_time(spark: SparkSession, runs: Runs) -> None:
+def test_parquet_files_hold_utc_micros_zstd_sorted_by_device_and_time(spark: SparkSession, runs: Runs) -> None:
     for data_file in tables.data_files(spark, runs.output):
         path = tables.local_path(data_file["path"])
         schema = pq.read_schema(path)
@@ -165,7 +165,7 @@ def test_parquet_files_hold_utc_micros_snappy_sorted_by_device_and_time(spark: S
         assert schema.field("metrics").type == pa.map_(pa.string(), pa.float64())
         metadata = pq.ParquetFile(path).metadata
         codecs = {metadata.row_group(g).column(c).compression for g in range(metadata.num_row_groups) for c in range(metadata.num_columns)}
-        assert codecs == {"SNAPPY"}, path
+        assert codecs == {"ZSTD"}, path
         keys = pq.read_table(path, columns=list(job.KEY_COLUMNS)).to_pylist()
         assert keys == sorted(keys, key=lambda row: (row["device_id"], row["event_time"])), path
         assert {row["event_time"].date() for row in keys} == {data_file["day"]}, "one day partition per file"
