@@ -24,11 +24,15 @@ from stacks import (
     IngestionStack,
     NetworkStack,
     SearchStack,
+    StreamingStack,
     WarehouseStack,
 )
 from stacks.compliance import add_compliance_checks
 from stacks.environment import EnvironmentSettings
 from stacks.lake_governance import environment_lake_grants
+
+#: The anomaly-detection application's deployable zip, built by ``make flink-app`` (tools/flink/build.py).
+FLINK_APPLICATION_ZIP = Path(__file__).resolve().parent / "build" / "flink" / "anomaly-detection.zip"
 
 
 def cli_context(env_name: str, **extra: Any) -> dict[str, Any]:
@@ -55,7 +59,8 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
     """The platform's wiring diagram: each stack with its config section and what it consumes.
 
     The graph is three deep: baseline and foundation; ingestion, catalog and network on them; the
-    slow stacks (warehouse, EMR, search) side by side on those, never on each other.
+    slow stacks (warehouse, EMR, search) side by side on those, never on each other; streaming on
+    foundation and ingestion only.
     """
     project, env = config.project, config.environment
     settings = EnvironmentSettings.from_config(env)
@@ -98,6 +103,20 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
         powertools_layer_version=project.powertools_layer_version, lake=lake,
         source_stream=ingestion.stream.stream, vpc=network.vpc, data_subnets=network.data_subnets,
     )
+    StreamingStack(
+        app, settings.stack_id("streaming"), settings=settings, config=env.streaming, lake=lake,
+        stream=ingestion.stream, application_zip=flink_application_zip(),
+    )
+
+
+def flink_application_zip() -> Path:
+    """The built application zip; synthesis refuses to go on without it (it is the application's code asset)."""
+    if not FLINK_APPLICATION_ZIP.is_file():
+        raise ConfigError(
+            f"{FLINK_APPLICATION_ZIP.relative_to(FLINK_APPLICATION_ZIP.parents[2])} is missing: build the "
+            "anomaly-detection application with `make flink-app` (about 20 s; pinned jars and wheels, no network once cached)"
+        )
+    return FLINK_APPLICATION_ZIP
 
 
 def main() -> None:

@@ -556,6 +556,74 @@ class GovernanceConfig(StrictModel):
         return values
 
 
+class SeverityConfig(StrictModel):
+    """Anomaly score bands: a reading scoring above ``alert`` standard deviations from its window's
+    mean is an anomaly, above ``high`` HIGH, above ``critical`` CRITICAL (HIGH and CRITICAL notify)."""
+
+    alert: float = Field(default=2.0, gt=0, le=100)
+    high: float = Field(default=3.0, gt=0, le=100)
+    critical: float = Field(default=4.0, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> SeverityConfig:
+        if not self.alert < self.high < self.critical:
+            raise ValueError(
+                f"must rise: alert < high < critical; got alert={self.alert}, high={self.high}, critical={self.critical}"
+            )
+        return self
+
+
+class DetectionConfig(StrictModel):
+    """What the anomaly detector computes: per device and metric, a sliding window of event time."""
+
+    window_minutes: int = Field(default=10, ge=1, le=1440)
+    #: How often a window starts; must divide the window's length.
+    slide_minutes: int = Field(default=1, ge=1, le=1440)
+    #: Readings a window needs before any reading in it is scored.
+    min_samples: int = Field(default=10, ge=2, le=100_000)
+    severity: SeverityConfig = SeverityConfig()
+    #: How far behind a sensor's newest reading a reading may arrive and still be scored; later
+    #: readings are counted and written to the anomaly sink as late, never dropped.
+    out_of_orderness_seconds: int = Field(default=30, ge=0, le=3600)
+    #: Per device and metric, at most one HIGH/CRITICAL notification per period (an escalation is sent at once).
+    notification_dedup_minutes: int = Field(default=15, ge=1, le=1440)
+
+    @model_validator(mode="after")
+    def _slide_divides_window(self) -> DetectionConfig:
+        if self.slide_minutes > self.window_minutes or self.window_minutes % self.slide_minutes:
+            raise ValueError(
+                f"slide_minutes ({self.slide_minutes}) must divide window_minutes ({self.window_minutes}): every "
+                "reading then falls in the same number of windows"
+            )
+        return self
+
+
+class FlinkCapacityConfig(StrictModel):
+    """The Managed Flink application's capacity: KPUs = parallelism / parallelism_per_kpu, rounded up."""
+
+    parallelism: int = Field(ge=1, le=1000)
+    parallelism_per_kpu: int = Field(ge=1, le=8)
+    #: The service raises parallelism under sustained CPU load and lowers it when idle.
+    autoscaling: bool
+
+
+class AnomalyDeliveryConfig(StrictModel):
+    """The Firehose delivery stream that lands every anomaly in the analytics zone."""
+
+    buffer_size_mib: int = Field(ge=1, le=128)
+    buffer_interval_seconds: int = Field(ge=0, le=900)
+
+
+class StreamingConfig(StrictModel):
+    """Real-time anomaly detection on the telemetry stream (Managed Service for Apache Flink)."""
+
+    detection: DetectionConfig = DetectionConfig()
+    capacity: FlinkCapacityConfig
+    delivery: AnomalyDeliveryConfig
+    #: Alarm when the application's enhanced fan-out reader is this far behind the stream's newest record.
+    max_millis_behind_latest: int = Field(ge=1000, le=86_400_000)
+
+
 class EnvironmentConfig(StrictModel):
     """Everything that differs between dev, staging and prod."""
 
@@ -579,6 +647,7 @@ class EnvironmentConfig(StrictModel):
     emr: EmrConfig
     search: SearchConfig
     governance: GovernanceConfig
+    streaming: StreamingConfig
 
     @model_validator(mode="after")
     def _account_and_region_together(self) -> EnvironmentConfig:

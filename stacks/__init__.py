@@ -7,6 +7,7 @@ from stacks.foundation_stack import FoundationStack
 from stacks.ingestion_stack import IngestionStack
 from stacks.network_stack import NetworkStack
 from stacks.search_stack import SearchStack
+from stacks.streaming_stack import StreamingStack
 from stacks.warehouse_stack import WarehouseStack
 
-__all__ = ["AccountBaselineStack", "CatalogStack", "EmrStack", "FoundationStack", "IngestionStack", "NetworkStack", "SearchStack", "WarehouseStack"]
+__all__ = ["AccountBaselineStack", "CatalogStack", "EmrStack", "FoundationStack", "IngestionStack", "NetworkStack", "SearchStack", "StreamingStack", "WarehouseStack"]

@@ -55,12 +55,16 @@ def test_cdk_synth_prod_through_the_pinned_cli_needs_no_credentials(tmp_path: Pa
         "analytics-prod-ingestion.template.json",
         "analytics-prod-network.template.json",
         "analytics-prod-search.template.json",
+        "analytics-prod-streaming.template.json",
         "analytics-prod-warehouse.template.json",
     ]
 
 
-#: What a user's checkout has besides the project's files, none of which the app reads.
-_NOT_THE_PROJECT = (".git", ".venv", "node_modules", "cdk.out", ".cache", "tests", "__pycache__", "*.egg-info", "build", "dist")
+#: What a user's checkout has besides the project's files, none of which the app reads (the
+#: application zip under build/ is linked in: `make synth` builds it before the CLI runs).
+_NOT_THE_PROJECT = (
+    ".git", ".venv", ".venv-flink", "node_modules", "cdk.out", ".cache", "tests", "__pycache__", "*.egg-info", "build", "dist",
+)
 
 
 def project_copy(destination: Path) -> Path:
@@ -72,6 +76,8 @@ def project_copy(destination: Path) -> Path:
     shutil.rmtree(project / "config")
     write_deployed_config(project)
     (project / "node_modules").symlink_to(ROOT / "node_modules")
+    (project / "build").mkdir()
+    (project / "build" / "flink").symlink_to(ROOT / "build" / "flink")
     return project
 
 
@@ -92,7 +98,7 @@ def test_cdk_synth_with_account_and_region_needs_no_credentials_and_no_lookup(tm
     manifest = json.loads((outdir / "manifest.json").read_text())
     environments = {a["environment"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"}
     assert environments == {f"aws://{target.account}/{target.region}"}
-    assert len(list(outdir.glob("*.template.json"))) == 8
+    assert len(list(outdir.glob("*.template.json"))) == 9
     assert not (project / "cdk.context.json").exists()
 
 

@@ -244,6 +244,13 @@ class BaseWorktree:
 
     def __enter__(self) -> BaseWorktree:
         git(self.project_dir, "worktree", "add", "--detach", "--quiet", str(self.path), self.commit)
+        # Built artefacts a synthesis needs but git does not hold (the Flink application zip, the
+        # streaming stack's code asset): the base synthesises with the working tree's build, so a
+        # change of the application's code is not reported, only the templates' changes.
+        built = self.project_dir / "build" / "flink"
+        if built.is_dir():
+            (self.project_in_worktree / "build").mkdir(exist_ok=True)
+            (self.project_in_worktree / "build" / "flink").symlink_to(built.resolve())
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -27,7 +27,7 @@ TAGGABLE_TYPES = {
     "AWS::Athena::WorkGroup", "AWS::Events::Rule",
     "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::SecurityGroup", "AWS::EC2::FlowLog",
     "AWS::Redshift::Cluster", "AWS::Redshift::ClusterParameterGroup", "AWS::Redshift::ClusterSubnetGroup",
-    "AWS::SecretsManager::Secret", "AWS::EMR::Cluster",
+    "AWS::SecretsManager::Secret", "AWS::EMR::Cluster", "AWS::KinesisAnalyticsV2::Application",
     "AWS::OpenSearchService::Domain",
 }
 
@@ -47,6 +47,7 @@ def test_each_environment_has_the_baseline_and_its_foundation(each_environment) 
         f"analytics-{env}-ingestion",
         f"analytics-{env}-network",
         f"analytics-{env}-search",
+        f"analytics-{env}-streaming",
         f"analytics-{env}-warehouse",
     ]
 
@@ -82,6 +83,9 @@ def test_slow_stacks_deploy_side_by_side_in_a_shallow_graph(each_environment) ->
     assert graph[slow[2]] == {f"analytics-{env}-{s}" for s in ("ingestion", "foundation", "network")}
     assert graph[f"analytics-{env}-catalog"] == {f"analytics-{env}-foundation"} | baseline
     assert graph[f"analytics-{env}-network"] == set()
+    # Streaming analytics reads only what it consumes (DESIGN 2): no slow stack waits for it.
+    assert graph[f"analytics-{env}-streaming"] == {f"analytics-{env}-{s}" for s in ("foundation", "ingestion")}
+    assert not any(_reaches(graph, one, f"analytics-{env}-streaming") for one in slow)
     assert max(_depth(graph, name) for name in graph) == 3
 
 
@@ -128,6 +132,7 @@ def test_every_taggable_resource_carries_the_environment_tags(synthesised, env_n
     assert checked[f"analytics-{env_name}-warehouse"] >= 8
     assert checked[f"analytics-{env_name}-emr"] >= 5
     assert checked[f"analytics-{env_name}-search"] >= 15
+    assert checked[f"analytics-{env_name}-streaming"] >= 6
 
 
 def test_baseline_is_tagged_from_the_project_not_an_environment(synthesised) -> None:

@@ -14,26 +14,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from constructs_lib import EnhancedFanOutConsumer, JsonLinesDelivery, PyFlinkApplication, TelemetryStream
+from stacks.anomaly_records import ANOMALY_COLUMNS as STACK_ANOMALY_COLUMNS
 from tests.unit.constructs.stack_helpers import topic as imported_topic
 
 BUCKET = "team-dev-analytics"
 RUN_OPTIONS = {"python": "main.py", "jarfile": "lib/anomaly-detection-connectors.jar", "pyFiles": "python/"}
 
-#: Every field of the four record types the application writes to its sink (anomaly, late_reading,
-#: rejected_record, notification_failed); a record leaves the others null. Times are strings: the
-#: application writes ISO-8601 with a Z, and event_time is the device's own text.
-ANOMALY_COLUMNS = [
-    glue.Column(name=name, type=kind)
-    for name, kind in (
-        ("record_type", glue.Schema.STRING), ("device_id", glue.Schema.STRING), ("metric", glue.Schema.STRING),
-        ("severity", glue.Schema.STRING), ("score", glue.Schema.DOUBLE), ("value", glue.Schema.DOUBLE),
-        ("mean", glue.Schema.DOUBLE), ("stddev", glue.Schema.DOUBLE), ("sample_count", glue.Schema.BIG_INT),
-        ("window_start", glue.Schema.STRING), ("window_end", glue.Schema.STRING), ("event_time", glue.Schema.STRING),
-        ("received_at", glue.Schema.STRING), ("window_closed_at", glue.Schema.STRING), ("detected_at", glue.Schema.STRING),
-        ("reason", glue.Schema.STRING), ("raw_base64", glue.Schema.STRING), ("raw_bytes", glue.Schema.BIG_INT),
-        ("suppressed_before", glue.Schema.BIG_INT), ("notified_at", glue.Schema.STRING), ("failed_at", glue.Schema.STRING),
-    )
-]
+#: The columns the streaming stack passes (stacks/anomaly_records.py), one definition for both.
+ANOMALY_COLUMNS = list(STACK_ANOMALY_COLUMNS)
 
 
 def topic(scope: cdk.Stack):

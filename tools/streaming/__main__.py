@@ -1,0 +1,3 @@
+from tools.streaming.start import main
+
+raise SystemExit(main())
