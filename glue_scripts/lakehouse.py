@@ -151,7 +151,8 @@ def ensure_table(spark: SparkSession, ref: TableRef, definition: TableDefinition
     for column in definition.columns:
         if column.name not in live_fields:
             position = f" AFTER {previous}" if previous else " FIRST"
-            statement = f"ALTER TABLE {ref.ident} ADD COLUMN {column.name} {column.spark_type} COMMENT '{column.doc}'{position}"
+            doc = column.doc.replace("\\", "\\\\").replace("'", "\\'")
+            statement = f"ALTER TABLE {ref.ident} ADD COLUMN {column.name} {column.spark_type} COMMENT '{doc}'{position}"
             spark.sql(statement)
             statements.append(statement)
         previous = column.name

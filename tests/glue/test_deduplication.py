@@ -16,7 +16,9 @@ MS = dt.timedelta(milliseconds=1)
 
 def validated(spark: SparkSession, lines: list[str]) -> DataFrame:
     frame = spark.createDataFrame([(text, f"file-{i}") for i, text in enumerate(lines)], "raw_line string, source_file string")
-    rows = job.validate(frame)
+    # A checkpoint, as the job caches its validated rows: otherwise every branch of a plan built
+    # on them would compile the validation again (seconds per branch, for a handful of rows).
+    rows = job.validate(frame).localCheckpoint()
     assert rows.where(F.col("reason").isNotNull()).count() == sum(text == "not json" for text in lines), "valid fixtures"
     return rows
 
