@@ -20,7 +20,8 @@ TABLE_NAME = "anomalies"
 PREFIX = "anomalies/"
 #: The day of arrival in the analytics zone (UTC), the table's projected partition.
 PARTITION_COLUMN = "event_date"
-QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+#: The streaming saved queries, apart from the curated-table ones in queries/.
+QUERIES_DIR = Path(__file__).resolve().parent / "queries" / "streaming"
 
 ANOMALY_COLUMNS = tuple(
     glue.Column(name=name, type=kind, comment=comment)

@@ -32,6 +32,10 @@ REMOVAL = {
     "AWS::Glue::Database": "`aws glue delete-database` (its tables go with it; their S3 data does not)",
     "AWS::Glue::Table": "`aws glue delete-table`",
     "AWS::Glue::SecurityConfiguration": "`aws glue delete-security-configuration` (its name is otherwise taken on redeploy)",
+    "AWS::KinesisAnalyticsV2::Application": "it keeps running (and billing KPUs): `aws kinesisanalyticsv2 stop-application`, then `delete-application` (its snapshots, and so its state, go with it)",
+    "AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption": "with its application",
+    "AWS::IAM::Role": "after what uses it (the retained Flink application runs as it): `aws iam delete-role` once its policies are removed",
+    "AWS::IAM::Policy": "with its role: `aws iam delete-role-policy`",
 }
 UNKNOWN_REMOVAL = "delete it with its service's API"
 #: A ``Snapshot`` policy deletes the resource and keeps its final snapshot.

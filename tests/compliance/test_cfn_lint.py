@@ -26,6 +26,7 @@ IGNORED_ONLY_ON = {
         "SpectrumSchemaFunction",
         "RevocationFunction",
         "SearchRolesFunction",
+        "DetectorApplication",
     ),
     "W7001": ("awscdkawskinesisfirehoseCidrBlocks",),
 }
