@@ -1,6 +1,6 @@
 """The JSON lines the application writes: one object per line, ``record_type`` first.
 
-To the anomaly sink (the Firehose delivery stream; the CDK side partitions on ``record_type``):
+To the anomaly sink (the Firehose delivery stream; the streaming stack lands them under anomalies/event_date=YYYY-MM-DD/, one table with ``record_type`` as a column):
 
 * ``anomaly``: a reading whose score is above the alert threshold.
 * ``late_reading``: a reading whose window had already been evaluated (see ``windows``).
