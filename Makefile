@@ -105,10 +105,11 @@ lint: install-dev flink-app ## cfn-lint the templates of ENV (the test suite lin
 	cdk synth --quiet -c env=$(ENV) --output cdk.out/$(ENV)
 	cfn-lint --config-file .cfnlintrc.yaml -- cdk.out/$(ENV)/*.template.json
 
-bench: install-dev iceberg flink-env ## Synth time, transform throughput, the Glue job on 30 days of telemetry, the anomaly-detection Flink job; writes benchmarks/results/
+bench: install-dev iceberg flink-env ## Synth time, transform throughput, the Glue job on 30 days of telemetry, the Iceberg table over 30 scheduled runs, the anomaly-detection Flink job; writes benchmarks/results/
 	$(PY) -m benchmarks.synth_time
 	$(PY) -m benchmarks.transform_throughput
 	$(PY) -m benchmarks.curation_job
+	$(PY) -m benchmarks.iceberg_runs
 	$(PY) -m benchmarks.flink_anomaly_detection
 
 docs: install flink-app ## Regenerate the README's generated sections (Lake Formation grants, architecture diagram) from the code

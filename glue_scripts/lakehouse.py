@@ -262,7 +262,8 @@ def maintain(spark: SparkSession, ref: TableRef, settings: dict[str, Any], *, no
     settings (curated_table.MAINTENANCE): compaction (``rewrite_data_files``, bin-packing each
     partition with at least ``compaction_min_input_files`` files towards the target size),
     snapshot retention (``expire_snapshots``: older than the retention, keeping at least
-    ``snapshots_to_keep``), orphan file deletion (``remove_orphan_files``: unreferenced files
+    ``snapshots_to_keep``; Spark's procedure always deletes the files only expired snapshots
+    referenced, which is ``clean_expired_files`` of the Glue optimizer), orphan file deletion (``remove_orphan_files``: unreferenced files
     older than their retention). Returns each procedure's result row."""
     now = now or dt.datetime.now(dt.timezone.utc)
     system = f"{ref.catalog}.system"
@@ -275,7 +276,7 @@ def maintain(spark: SparkSession, ref: TableRef, settings: dict[str, Any], *, no
     expire_before = now - dt.timedelta(days=settings["snapshot_retention_days"])
     expire = spark.sql(
         f"CALL {system}.expire_snapshots(table => '{table}', older_than => TIMESTAMP '{expire_before:%Y-%m-%d %H:%M:%S}', "
-        f"retain_last => {settings['snapshots_to_keep']}, clean_expired_files => {str(settings['clean_expired_files']).lower()})"
+        f"retain_last => {settings['snapshots_to_keep']})"
     ).first().asDict()
     orphans_before = now - dt.timedelta(days=settings["orphan_file_retention_days"])
     orphans = spark.sql(
