@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from constructs_lib.common.monitoring import allow_cloudwatch_logs, encrypted_log_group, notify
     from constructs_lib.common.naming import ResourceNamer
     from constructs_lib.common.removal import DATA_DESTROYED_WARNING_ID, apply_data_removal_policy, check_data_removal_policy
-    from constructs_lib.emr.emr_cluster import EMR_MANAGED_POLICY_TAG, EmrCapacity, EmrCluster, EmrKerberos
+    from constructs_lib.emr.emr_cluster import EMR_MANAGED_POLICY_TAG, EmrCapacity, EmrCluster, EmrIceberg, EmrKerberos
     from constructs_lib.governance.lake_access import LakeLocation, grant_catalog_read, grant_prefix_read, grant_prefix_write
     from constructs_lib.governance.lake_formation import (
         DatabaseGrant,
@@ -84,6 +84,7 @@ _EXPORTS: dict[str, str] = {
     "EMR_MANAGED_POLICY_TAG": "constructs_lib.emr.emr_cluster",
     "EmrCapacity": "constructs_lib.emr.emr_cluster",
     "EmrCluster": "constructs_lib.emr.emr_cluster",
+    "EmrIceberg": "constructs_lib.emr.emr_cluster",
     "EmrKerberos": "constructs_lib.emr.emr_cluster",
     "EnhancedFanOutConsumer": "constructs_lib.streaming.stream_consumer",
     "EtlWorkflow": "constructs_lib.catalog.etl_workflow",
@@ -168,6 +169,7 @@ __all__ = [
     "EMR_MANAGED_POLICY_TAG",
     "EmrCapacity",
     "EmrCluster",
+    "EmrIceberg",
     "EmrKerberos",
     "EnhancedFanOutConsumer",
     "EtlWorkflow",

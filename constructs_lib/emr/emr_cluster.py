@@ -31,7 +31,19 @@ certificates are given; the service role can pass the instance role only, and on
 instance role reaches only the listed prefixes, databases and keys. Spark and Hive always use the
 Glue Data Catalog as their metastore.
 Tunable: release, extra applications, capacity, idle timeout, TLS, Kerberos, key pair, locations,
-databases, termination protection.
+databases, termination protection, Apache Iceberg (``iceberg``).
+
+Iceberg (``EmrIceberg``, EMR 6.9.0 or later): the ``iceberg-defaults`` classification with
+``iceberg.enabled=true`` makes EMR install its Iceberg runtime for Spark and Hive (Hive then reads the
+Glue catalog's Iceberg tables through the metastore it already has, "Use an Iceberg cluster with
+Hive", https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-iceberg-use-hive-cluster.html), and
+``spark-defaults`` adds Iceberg's SQL extensions and a Spark catalog on the Glue Data Catalog with
+Iceberg's S3 file IO and the given warehouse ("Use an Iceberg cluster with Spark",
+https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-iceberg-use-spark-cluster.html), so Spark
+reads ``<catalog>.<database>.<table>`` at its current snapshot, with time travel and metadata tables.
+The catalog is the same Glue Data Catalog as the metastore: what the instance role may read there
+is unchanged (``catalog_databases``). EMR applies configurations only when it creates a cluster:
+adding or changing ``iceberg`` replaces the cluster (``make diff`` reports it).
 
 Deleting the stack: EMR adds inbound rules that make the three security groups reference each
 other, which CloudFormation does not know about; if the deletion of a group fails with a
@@ -72,6 +84,13 @@ BASE_APPLICATIONS = ("Spark", "Hive")
 #: Auto-termination and managed scaling exist from emr-6.1.0 on; EMR's own components use
 #: IMDSv2 only from emr-6.2.0 on, which the security configuration enforces.
 MIN_RELEASE = (6, 2)
+#: The first release whose iceberg-defaults classification sets Iceberg up for Hive as well as Spark.
+MIN_ICEBERG_RELEASE = (6, 9)
+#: Iceberg's Spark session extensions (MERGE, CALL, metadata tables) and its catalog classes.
+ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+ICEBERG_SPARK_CATALOG = "org.apache.iceberg.spark.SparkCatalog"
+ICEBERG_GLUE_CATALOG = "org.apache.iceberg.aws.glue.GlueCatalog"
+ICEBERG_S3_FILE_IO = "org.apache.iceberg.aws.s3.S3FileIO"
 #: EMR's range for AutoTerminationPolicy.IdleTimeout.
 MIN_IDLE_TIMEOUT_SECONDS = 60
 MAX_IDLE_TIMEOUT_SECONDS = 7 * 24 * 60 * 60
@@ -95,6 +114,7 @@ EBS_KEY_ACTIONS = (
 EBS_GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
 
 _RELEASE_LABEL = re.compile(r"^emr-(\d+)\.(\d+)\.(\d+)$")
+_SPARK_CATALOG_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,127}$")
 _APPLICATION = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal)$")
 _TLS_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(\S+\.zip)$")
@@ -190,6 +210,38 @@ class EmrKerberos:
         integer("EmrKerberos", "ticket_lifetime_hours", self.ticket_lifetime_hours)
         if self.ticket_lifetime_hours < 1:
             raise ValueError(f"EmrKerberos.ticket_lifetime_hours must be at least 1; got {self.ticket_lifetime_hours}")
+
+
+@dataclass(frozen=True)
+class EmrIceberg:
+    """Apache Iceberg on the cluster: a Spark catalog ``catalog_name`` on the Glue Data Catalog whose
+    tables without a location of their own go under ``warehouse`` (an ``s3://`` URI). Not
+    ``spark_catalog``: that is Spark's session catalog, which the Hive tables of the metastore need."""
+
+    warehouse: str
+    catalog_name: str = "glue_catalog"
+
+    def __post_init__(self) -> None:
+        text("EmrIceberg", "warehouse", self.warehouse)
+        if not self.warehouse.startswith("s3://") or len(self.warehouse) <= len("s3://"):
+            raise ValueError(f"EmrIceberg: warehouse must be an s3:// URI such as 's3://lake-curated/tables'; got {self.warehouse!r}")
+        text("EmrIceberg", "catalog_name", self.catalog_name)
+        if not _SPARK_CATALOG_NAME.match(self.catalog_name) or self.catalog_name == "spark_catalog":
+            raise ValueError(
+                "EmrIceberg: catalog_name must be a lower-case identifier other than 'spark_catalog' "
+                f"(Spark's session catalog, which the metastore's Hive tables use); got {self.catalog_name!r}"
+            )
+
+    def spark_defaults(self) -> dict[str, str]:
+        """The ``spark-defaults`` properties: the extensions and the Glue-backed Iceberg catalog."""
+        prefix = f"spark.sql.catalog.{self.catalog_name}"
+        return {
+            "spark.sql.extensions": ICEBERG_EXTENSIONS,
+            prefix: ICEBERG_SPARK_CATALOG,
+            f"{prefix}.catalog-impl": ICEBERG_GLUE_CATALOG,
+            f"{prefix}.io-impl": ICEBERG_S3_FILE_IO,
+            f"{prefix}.warehouse": self.warehouse,
+        }
 
 
 def check_release_label(release_label: str) -> str:
@@ -290,6 +342,7 @@ def _check_types(
     log_key: object,
     catalog_key: object,
     termination_protection: object,
+    iceberg: object,
 ) -> None:
     """Wrong types (a ``str`` where a list is, an ARN where a CDK object is) and props without
     effect, before the value checks below."""
@@ -322,6 +375,17 @@ def _check_types(
                 "to decrypt); leave it out"
             )
     boolean(owner, "termination_protection", termination_protection)
+    if iceberg is not None:
+        instance(owner, "iceberg", iceberg, EmrIceberg)
+
+
+def _check_iceberg_release(release_label: str) -> None:
+    major, minor = (int(part) for part in release_label.split("-")[1].split(".")[:2])
+    if (major, minor) < MIN_ICEBERG_RELEASE:
+        raise ValueError(
+            "EmrCluster: iceberg needs emr-6.9.0 or later (the iceberg-defaults classification sets Iceberg up for "
+            f"Hive from then on); got {release_label!r}"
+        )
 
 
 def _nag_arn(stack: cdk.Stack, service: str, resource: str) -> str:
@@ -344,7 +408,7 @@ class EmrCluster(Construct):
     ``instance_profile`` (``iam.CfnInstanceProfile``, the cluster's JobFlowRole),
     ``primary_security_group``, ``core_security_group``, ``service_access_security_group``,
     ``kdc_admin_secret`` (``None`` without Kerberos), ``applications`` (names, in order),
-    ``log_uri``, and the chosen ``tls_certificates_s3_uri``, ``kerberos`` and ``key_pair_name``."""
+    ``log_uri``, and the chosen ``tls_certificates_s3_uri``, ``kerberos``, ``key_pair_name`` and ``iceberg``."""
 
     def __init__(
         self,
@@ -371,6 +435,7 @@ class EmrCluster(Construct):
         catalog_key: kms.IKey | None = None,
         termination_protection: bool = False,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        iceberg: EmrIceberg | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         _check_types(
@@ -379,11 +444,13 @@ class EmrCluster(Construct):
             read_locations=read_locations, write_locations=write_locations, catalog_databases=catalog_databases,
             applications=applications, tls_certificates_s3_uri=tls_certificates_s3_uri, kerberos=kerberos,
             key_pair_name=key_pair_name, log_key=log_key, catalog_key=catalog_key,
-            termination_protection=termination_protection,
+            termination_protection=termination_protection, iceberg=iceberg,
         )
         check_data_removal_policy(removal_policy, owner="EmrCluster")
         _check_name(cluster_name)
         check_release_label(release_label)
+        if iceberg is not None:
+            _check_iceberg_release(release_label)
         self.applications: tuple[str, ...] = application_names(applications)
         check_prefix(log_prefix, owner="EmrCluster")
         idle_seconds = check_idle_timeout(idle_timeout)
@@ -396,6 +463,7 @@ class EmrCluster(Construct):
         self.tls_certificates_s3_uri = tls_certificates_s3_uri
         self.kerberos = kerberos
         self.key_pair_name = key_pair_name
+        self.iceberg = iceberg
 
         self._security_groups(vpc)
         self._instance_role(data_key, read_locations, write_locations, databases, catalog_key, tls_object)
@@ -651,6 +719,20 @@ class EmrCluster(Construct):
 
     # -- cluster ---------------------------------------------------------------------------
 
+    def _configurations(self) -> list[emr.CfnCluster.ConfigurationProperty]:
+        """The Glue Data Catalog as Hive's and Spark's metastore; with ``iceberg``, EMR's Iceberg runtime
+        and the Glue-backed Iceberg catalog for Spark."""
+        classifications: list[tuple[str, dict[str, str]]] = [
+            (classification, {"hive.metastore.client.factory.class": GLUE_CLIENT_FACTORY})
+            for classification in ("hive-site", "spark-hive-site")
+        ]
+        if self.iceberg is not None:
+            classifications += [("iceberg-defaults", {"iceberg.enabled": "true"}), ("spark-defaults", self.iceberg.spark_defaults())]
+        return [
+            emr.CfnCluster.ConfigurationProperty(classification=classification, configuration_properties=properties)
+            for classification, properties in classifications
+        ]
+
     def _cluster(
         self,
         *,
@@ -696,13 +778,7 @@ class EmrCluster(Construct):
                     maximum_core_capacity_units=capacity.max_core_instances,
                 )
             ),
-            configurations=[
-                emr.CfnCluster.ConfigurationProperty(
-                    classification=classification,
-                    configuration_properties={"hive.metastore.client.factory.class": GLUE_CLIENT_FACTORY},
-                )
-                for classification in ("hive-site", "spark-hive-site")
-            ],
+            configurations=self._configurations(),
             kerberos_attributes=kerberos_attributes,
             instances=emr.CfnCluster.JobFlowInstancesConfigProperty(
                 ec2_subnet_id=subnet.subnet_id,

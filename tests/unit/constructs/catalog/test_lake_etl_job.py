@@ -1,4 +1,5 @@
-"""LakeEtlJob: a Glue 5.0 bookmarked job, one run at a time, logged and measured, whose role reads one prefix and writes only its targets."""
+"""LakeEtlJob: a Glue 5 bookmarked job, one run at a time, logged and measured, whose role reads one prefix and writes only
+its targets: prefixes, or Iceberg tables it commits to through the catalog."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
 from constructs_lib.catalog.lake_etl_job import RESERVED_ARGUMENTS
 from tests.unit.constructs.catalog.glue_helpers import lake
+from tests.unit.constructs.catalog.iceberg_helpers import table
 from tests.unit.constructs.template_helpers import (
     actions,
     arn_of,
@@ -245,8 +250,8 @@ def test_fewer_than_two_workers_is_rejected() -> None:
 
 
 def test_no_target_prefix_is_rejected() -> None:
-    with pytest.raises(ValueError, match="target_prefixes must name at least one prefix"):
-        lake().job("Job", target_prefixes=[])
+    with pytest.raises(ValueError, match="target_prefixes must name at least one prefix the job writes, or iceberg_tables"):
+        lake().job("Job", target_prefixes=[], target_bucket=None)
 
 
 @pytest.mark.parametrize(
@@ -257,3 +262,119 @@ def test_a_bad_source_or_target_prefix_is_rejected_naming_it(kwargs) -> None:
     bad = kwargs.get("source_prefix") or kwargs["target_prefixes"][-1]
     with pytest.raises(ValueError, match=rf"^LakeEtlJob: .*got {re.escape(repr(bad))}$"):
         lake().job("Job", **kwargs)
+
+
+# --- Iceberg tables: a commit through the Glue catalog (issue 19) ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def iceberg():
+    """A Glue 5.1 job that commits to two Iceberg tables of the lake bucket and writes no prefix,
+    with two extra Python modules beside its script and the catalog encrypted with a key."""
+    built = lake()
+    curated = table(built.scope, "Curated", bucket=built.bucket, bucket_key=built.key, prefix="telemetry/iceberg/readings/")
+    quarantine = table(
+        built.scope, "Quarantine", bucket=built.bucket, bucket_key=built.key, table_name="telemetry_quarantine",
+        prefix="telemetry/iceberg/quarantine/",
+    )
+    catalog_key = kms.Key(built.scope, "CatalogKey")
+    scripts = s3.Bucket.from_bucket_name(built.scope, "Modules", "modules-bucket")
+    job = built.job(
+        "Iceberg", target_bucket=None, target_prefixes=[], iceberg_tables=[curated, quarantine], catalog_key=catalog_key,
+        glue_version=glue.GlueVersion.V5_1,
+        extra_python_files=[glue.Code.from_bucket(scripts, "jobs/curated_table.py"), glue.Code.from_bucket(scripts, "jobs/lakehouse.py")],
+        arguments={"--datalake-formats": "iceberg"},
+    )
+    template = Template.from_stack(built.scope)
+    props = template.find_resources("AWS::Glue::Job")[logical_id(job.job)]["Properties"]
+    return built, job, role_statements(template, job.role), props
+
+
+def test_glue_5_1_is_accepted_and_rendered(iceberg) -> None:
+    *_, props = iceberg
+    assert props["GlueVersion"] == "5.1"
+
+
+def test_the_role_commits_to_each_table_through_the_catalog_and_nothing_else_of_it(iceberg) -> None:
+    """Each table's grant_write: GetDatabase, GetTable and UpdateTable on the catalog, the database and that
+    table (not the database's other tables), and the catalog key through Glue only."""
+    built, _, granted, _ = iceberg
+    glue_statements = with_prefix(granted, "glue")
+    catalog = "arn:aws:glue:eu-west-1:111122223333"
+    assert glue_statements == [
+        {
+            "Action": ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"], "Effect": "Allow",
+            "Resource": [f"{catalog}:catalog", f"{catalog}:database/team_dev_curated", f"{catalog}:table/team_dev_curated/{name}"],
+        }
+        for name in ("telemetry", "telemetry_quarantine")
+    ]
+    catalog_key = [s for s in with_prefix(granted, "kms") if s["Resource"] == arn_of(built.scope.node.find_child("CatalogKey"))]
+    assert catalog_key and all(s["Condition"] == {"StringEquals": {"kms:ViaService": via_service("glue")}} for s in catalog_key)
+
+
+def test_the_role_writes_under_each_table_prefix_only(iceberg) -> None:
+    built, _, statements_, _ = iceberg
+    granted = [s for s in with_prefix(statements_, "s3") if json.dumps(arn_of(built.bucket)) in json.dumps(s["Resource"])]
+    writes = with_action(granted, "s3:PutObject")
+    assert [w["Resource"] for w in writes] == [built.objects("telemetry/iceberg/readings/"), built.objects("telemetry/iceberg/quarantine/")]
+    assert all("s3:DeleteObject" in w["Action"] for w in writes)
+    objects = [s["Resource"] for s in granted if s["Resource"] != arn_of(built.bucket)]
+    assert objects == [built.objects(p) for p in ("telemetry/", "telemetry/iceberg/readings/", "telemetry/iceberg/quarantine/")]
+
+
+def test_the_extra_python_files_are_job_arguments_and_the_role_reads_those_objects(iceberg) -> None:
+    _, _, granted, props = iceberg
+    assert props["DefaultArguments"]["--extra-py-files"] == "s3://modules-bucket/jobs/curated_table.py,s3://modules-bucket/jobs/lakehouse.py"
+    assert [s for s in granted if s.get("Sid") == "ReadTheExtraPythonFiles"] == [{
+        "Action": "s3:GetObject", "Effect": "Allow", "Sid": "ReadTheExtraPythonFiles",
+        "Resource": ["arn:aws:s3:::modules-bucket/jobs/curated_table.py", "arn:aws:s3:::modules-bucket/jobs/lakehouse.py"],
+    }]
+    (locate,) = [s for s in granted if s.get("Sid") == "LocateTheScriptBucket"]
+    assert locate["Resource"] == ["arn:aws:s3:::scripts-bucket", "arn:aws:s3:::modules-bucket"]
+    assert not [a for s in granted for a in actions(s) if a in ("s3:GetObject*", "s3:GetBucket*", "s3:List*")]
+
+
+def test_without_tables_the_role_still_never_touches_the_catalog(built) -> None:
+    """The default path is unchanged by the Iceberg one (and its template too: Glue 5.0)."""
+    assert with_prefix(statements(built, "default"), "glue") == []
+    assert job_props(built, "default")["GlueVersion"] == "5.0"
+    assert "--extra-py-files" not in job_props(built, "default")["DefaultArguments"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"glue_version": glue.GlueVersion.V4_0}, "glue_version must be 5.0 or 5.1"),
+        ({"glue_version": "5.1"}, "glue_version must be a GlueVersion"),
+        ({"target_prefixes": [], "target_bucket": None}, "target_prefixes must name at least one prefix"),
+        ({"target_bucket": None}, "target_prefixes need the target_bucket"),
+        ({"target_prefixes": [], "iceberg_tables": "TABLE"}, "iceberg_tables must be a list"),
+        ({"catalog_key": "KEY"}, "catalog_key must be a IKey"),
+        ({"extra_python_files": ["s3://bucket/module.py"]}, "extra_python_files"),
+        ({"extra_python_files": "CODE"}, "extra_python_files must be a list"),
+    ],
+)
+def test_bad_iceberg_props_are_refused_naming_the_prop(kwargs, says) -> None:
+    lake_ = lake()
+    if kwargs.get("iceberg_tables") == "TABLE":
+        kwargs = {**kwargs, "target_bucket": None, "iceberg_tables": table(lake_.scope, bucket=lake_.bucket, bucket_key=lake_.key)}
+    with pytest.raises((ValueError, TypeError), match=f"^LakeEtlJob: .*{re.escape(says)}"):
+        lake_.job("Job", **kwargs)
+
+
+def test_props_without_effect_are_refused() -> None:
+    lake_ = lake()
+    with pytest.raises(ValueError, match="catalog_key has no effect without iceberg_tables"):
+        lake_.job("Job", catalog_key=kms.Key(lake_.scope, "CatalogKey"))
+    with pytest.raises(ValueError, match="target_bucket has no effect without target_prefixes"):
+        lake_.job("Other", target_prefixes=[], iceberg_tables=[table(lake_.scope, bucket=lake_.bucket, bucket_key=lake_.key)])
+
+
+def test_a_table_named_twice_or_extra_files_passed_twice_are_refused() -> None:
+    lake_ = lake()
+    curated = table(lake_.scope, bucket=lake_.bucket, bucket_key=lake_.key)
+    with pytest.raises(ValueError, match="iceberg_tables names a table more than once"):
+        lake_.job("Job", iceberg_tables=[curated, curated])
+    module = glue.Code.from_bucket(s3.Bucket.from_bucket_name(lake_.scope, "M", "modules"), "m.py")
+    with pytest.raises(ValueError, match="extra_python_files or as the --extra-py-files argument, not both"):
+        lake_.job("Other", extra_python_files=[module], arguments={"--extra-py-files": "s3://modules/m.py"})

@@ -1,5 +1,6 @@
 """EmrCluster: a long-running Spark/Hive cluster in one private subnet, encrypted at rest always and in
-transit with given certificates, Glue as metastore, roles scoped to the listed prefixes and databases."""
+transit with given certificates, Glue as metastore (and, asked for, Iceberg with a Glue-backed Spark
+catalog), roles scoped to the listed prefixes and databases."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from constructs_lib.emr.emr_cluster import (
     GLUE_CLIENT_FACTORY,
     EmrCapacity,
     EmrCluster,
+    EmrIceberg,
     EmrKerberos,
     LakeLocation,
 )
@@ -41,6 +43,7 @@ ACCOUNT = "111122223333"
 LAKE = "arn:aws:s3:::lake-bucket"
 LOGS = "arn:aws:s3:::emr-logs-bucket"
 TLS_URI = "s3://emr-certificates/clusters/analytics/certs.zip"
+WAREHOUSE = "s3://lake-bucket/curated/iceberg"
 TAG = {"Key": EMR_MANAGED_POLICY_TAG, "Value": "true"}
 DEFAULT_CAPACITY = {
     "primary_instance_type": "m7g.xlarge",
@@ -111,6 +114,7 @@ class Network:
             idle_timeout=cdk.Duration.minutes(30),
             termination_protection=True,
             removal_policy=cdk.RemovalPolicy.DESTROY,
+            iceberg=EmrIceberg(warehouse=WAREHOUSE, catalog_name="lake"),
         )
 
 
@@ -256,10 +260,43 @@ def test_a_removal_policy_that_makes_no_sense_for_data_is_refused(built) -> None
 
 @pytest.mark.parametrize("name", ["default", "tuned"])
 def test_hive_and_spark_use_the_glue_data_catalog_as_metastore(built, name) -> None:
-    assert cluster_props(built, name)["Configurations"] == [
+    assert cluster_props(built, name)["Configurations"][:2] == [
         {"Classification": classification, "ConfigurationProperties": {"hive.metastore.client.factory.class": GLUE_CLIENT_FACTORY}}
         for classification in ("hive-site", "spark-hive-site")
     ]
+
+
+def test_without_iceberg_there_are_no_other_configurations(built) -> None:
+    assert [c["Classification"] for c in cluster_props(built, "default")["Configurations"]] == ["hive-site", "spark-hive-site"]
+    assert built.clusters["default"].iceberg is None
+
+
+def test_iceberg_enables_emr_iceberg_and_a_glue_backed_spark_catalog(built) -> None:
+    """iceberg-defaults for Spark and Hive, and spark-defaults with the extensions and the named catalog
+    on the Glue Data Catalog, S3FileIO and the warehouse (EMR release guide, Iceberg with Spark)."""
+    assert cluster_props(built, "tuned")["Configurations"][2:] == [
+        {"Classification": "iceberg-defaults", "ConfigurationProperties": {"iceberg.enabled": "true"}},
+        {
+            "Classification": "spark-defaults",
+            "ConfigurationProperties": {
+                "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+                "spark.sql.catalog.lake": "org.apache.iceberg.spark.SparkCatalog",
+                "spark.sql.catalog.lake.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+                "spark.sql.catalog.lake.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+                "spark.sql.catalog.lake.warehouse": WAREHOUSE,
+            },
+        },
+    ]
+
+
+def test_iceberg_changes_no_permission_of_the_instance_role(built) -> None:
+    """Iceberg reads through the same Glue catalog and S3 locations: the roles are what the locations and
+    databases make them, with or without it."""
+    with_iceberg = Network(stack()).cluster("Cluster", iceberg=EmrIceberg(warehouse=WAREHOUSE))
+    without = Network(stack()).cluster("Cluster")
+    assert role_statements(Template.from_stack(cdk.Stack.of(with_iceberg)), with_iceberg.instance_role) == role_statements(
+        Template.from_stack(cdk.Stack.of(without)), without.instance_role
+    )
 
 
 def test_default_cluster_settings(built) -> None:
@@ -685,6 +722,32 @@ def test_a_release_without_auto_termination_or_imdsv2_is_rejected(label) -> None
 
 def test_emr_6_2_is_accepted() -> None:
     assert make(release_label="emr-6.2.0").cluster.release_label == "emr-6.2.0"
+
+
+def test_iceberg_before_emr_6_9_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"^EmrCluster: iceberg needs emr-6.9.0 or later .*got 'emr-6.8.0'$"):
+        make(release_label="emr-6.8.0", iceberg=EmrIceberg(warehouse=WAREHOUSE))
+    assert make(release_label="emr-6.9.0", iceberg=EmrIceberg(warehouse=WAREHOUSE)).iceberg.catalog_name == "glue_catalog"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"warehouse": "lake-bucket/iceberg"}, ValueError, "warehouse must be an s3:// URI"),
+        ({"warehouse": "s3://"}, ValueError, "warehouse must be an s3:// URI"),
+        ({"warehouse": ["s3://lake/iceberg"]}, TypeError, "warehouse must be"),
+        ({"warehouse": WAREHOUSE, "catalog_name": "spark_catalog"}, ValueError, "other than 'spark_catalog'"),
+        ({"warehouse": WAREHOUSE, "catalog_name": "Glue-Catalog"}, ValueError, "catalog_name must be a lower-case identifier"),
+    ],
+)
+def test_bad_iceberg_settings_are_rejected_naming_the_field(kwargs, error, says) -> None:
+    with pytest.raises(error, match=f"^EmrIceberg: .*{re.escape(says)}"):
+        EmrIceberg(**kwargs)
+
+
+def test_iceberg_must_be_an_emr_iceberg() -> None:
+    with pytest.raises(TypeError, match="^EmrCluster: iceberg must be a EmrIceberg"):
+        make(iceberg={"warehouse": WAREHOUSE})
 
 
 @pytest.mark.parametrize("application", ["", "Jupyter Hub", "spark-sql", 7])
