@@ -19,7 +19,14 @@ The format read here is that of aws-cdk 2.1148 (``@aws-cdk/cloudformation-diff``
     [~] AWS::S3::Bucket Named NamedD2F31604 replace              modified (``may be replaced``)
      ├─ [~] BucketName (requires replacement)                    one line per changed property
      │   └─ ...                                                  details (ignored here)
+     │       ├─ [-] first line of an old value                   a value: a string with line breaks goes on
+    continued at the start of the line, blank lines too          on the lines below, as it is (ignored here)
     <blank line>                                                 end of the section
+
+A value's own lines are the one place where the reader accepts any text: only right after a value
+line (``├─ [-] ...``, ``└─ [+] ...``), and a blank line ends the section there only when what
+follows could not go on the value (a section title, the CLI's closing lines, the end). The saved
+queries' SQL is such a value.
     ❌  Found 1 destructive change(s) (--fail-on=destructive):
       <stack>: <type> <path> <logical id> will be replaced       the CLI's own destructive list
 """
@@ -80,12 +87,16 @@ _SECTION_TITLES = frozenset(
     }
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_RESOURCE_LINE = re.compile(r"^\[(?P<sign>[+~\u2190-])\] (?P<type>\S+) (?P<rest>.+)$")
+#: A resource line: its type is always ``Service::...`` (``AWS::S3::Bucket``, ``Custom::RedshiftSql``),
+#: which tells it from a value's line that happens to start with ``[~] ``.
+_RESOURCE_LINE = re.compile(r"^\[(?P<sign>[+~\u2190-])\] (?P<type>[A-Za-z0-9]+::\S+) (?P<rest>.+)$")
 _PROPERTY_LINE = re.compile(
     r"^ [\u251c\u2514]\u2500 \[(?P<sign>[+~-])\] (?P<name>\S+)"
     r"(?: \((?P<replacement>requires replacement|may cause replacement)\))?$"
 )
 _DETAIL_LINE = re.compile(r"^ [ \u2502]")
+#: A detail line that starts a value (old or new); the value's further lines follow as they are.
+_VALUE_LINE = re.compile(r"^ [ \u2502]*[\u251c\u2514]\u2500 \[[+-]\] ")
 _MOVE_SUFFIX = re.compile(r" \(OR move .*\)$")
 _SUMMARY_HEADER = re.compile(r"^\u274c\s+Found (?P<count>\d+) destructive change\(s\)")
 _SUMMARY_LINE = re.compile(
@@ -168,7 +179,9 @@ def parse_cdk_diff(text: str, stack: str) -> StackDiff:
     section: str | None = None
     current: dict[str, Any] | None = None
     summary_expected: int | None = None
-    for number, line in enumerate(body[1:], start=start + 2):
+    in_value = False
+    for index, line in enumerate(body[1:], start=1):
+        number = start + index + 1
         if summary_expected is not None:
             match = _SUMMARY_LINE.match(line)
             if match and match.group("stack") == stack:
@@ -191,13 +204,15 @@ def parse_cdk_diff(text: str, stack: str) -> StackDiff:
                 continue
             raise DiffParseError(f"line {number}: unexpected line outside a section: {line!r}")
         if not line.strip():
+            if section == "Resources" and in_value and not _ends_section(body[index + 1:]):
+                continue  # a blank line of a multi-line value
             _finish(diff, current)
-            section, current = None, None
+            section, current, in_value = None, None, False
             continue
         if section != "Resources":
             diff.other_sections[section].append(line)
             continue
-        current = _read_resource_section_line(diff, current, line, number)
+        current, in_value = _read_resource_section_line(diff, current, line, number, in_value)
     _finish(diff, current)
     if summary_expected is not None and summary_expected != len(diff.cli_destructive):
         raise DiffParseError(
@@ -214,13 +229,28 @@ def _find_stack_header(lines: list[str], stack: str) -> int:
     raise DiffParseError(f"no 'Stack {stack}' header in the CLI output:\n" + "\n".join(lines[-20:]))
 
 
+def _ends_section(rest: list[str]) -> bool:
+    """Whether a blank line followed by ``rest`` ends the Resources section rather than belonging to
+    a multi-line value: the next line is another blank one, a section title, the CLI's closing lines
+    or the end of the output."""
+    following = rest[0] if rest else ""
+    return (
+        not following.strip()
+        or following in _SECTION_TITLES
+        or following.startswith(_END_MARKERS)
+        or following.startswith(_NO_DIFFERENCES)
+        or _SUMMARY_HEADER.match(following) is not None
+    )
+
+
 def _read_resource_section_line(
-    diff: StackDiff, current: dict[str, Any] | None, line: str, number: int
-) -> dict[str, Any] | None:
+    diff: StackDiff, current: dict[str, Any] | None, line: str, number: int, in_value: bool
+) -> tuple[dict[str, Any] | None, bool]:
+    """The resource being read after ``line``, and whether the next line may continue a value."""
     resource = _RESOURCE_LINE.match(line)
     if resource:
         _finish(diff, current)
-        return _start_resource(resource, line, number)
+        return _start_resource(resource, line, number), False
     prop = _PROPERTY_LINE.match(line)
     if prop:
         if current is None:
@@ -228,9 +258,11 @@ def _read_resource_section_line(
         current["properties"].append(
             PropertyChange(name=prop.group("name"), action=_ACTIONS[prop.group("sign")], replacement=prop.group("replacement"))
         )
-        return current
+        return current, False
     if _DETAIL_LINE.match(line) and current is not None:
-        return current
+        return current, bool(_VALUE_LINE.match(line)) or in_value
+    if in_value and current is not None:
+        return current, True  # a further line of a multi-line value
     raise DiffParseError(f"line {number}: unexpected line in the Resources section: {line!r}")
 
 

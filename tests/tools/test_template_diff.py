@@ -253,6 +253,48 @@ There were no differences
 """
 
 
+# The same command on the real app (analytics-dev-catalog, issue 19): saved queries whose SQL (a string
+# with line breaks, one of them blank at its end) changed. The CLI prints such a value as it is, each
+# further line from the start of the line. Cut down to two queries and an added table.
+MULTILINE_OUTPUT = """Stack analytics-dev-catalog
+Resources
+[+] AWS::Glue::Table TelemetryTable/Table TelemetryTable0E09D475
+[~] AWS::Athena::NamedQuery AnalystsWorkgroup/QueryHourlyAggregatesPerDevice AnalystsWorkgroupQueryHourlyAggregatesPerDevice70B2A198 replace
+ └─ [~] QueryString (requires replacement)
+     ├─ [-] -- Hourly aggregates per device and metric for one day (UTC). Parameter: the day, 'YYYY-MM-DD'.
+-- Reads one day partition and three columns (device_id, event_time, metrics).
+SELECT
+    device_id,
+[~] not a resource line, only text of the query
+WHERE event_date = CAST(? AS date)
+
+     └─ [+] -- Hourly aggregates per device and metric for one day (UTC). Parameter: the day, 'YYYY-MM-DD'.
+SELECT
+    device_id,
+WHERE CAST(event_time AS date) = CAST(? AS date)
+
+[~] AWS::Athena::NamedQuery AnalystsWorkgroup/QuerySilentDevices AnalystsWorkgroupQuerySilentDevicesAF3C15FD replace
+ └─ [~] QueryString (requires replacement)
+     ├─ [-] SELECT 1
+FROM "analytics_dev_curated"."telemetry"
+
+     └─ [+] SELECT 2
+FROM "analytics_dev_curated"."telemetry"
+
+
+Outputs
+[+] Output CuratedTableName CuratedTableName: {"Value":"telemetry"}
+
+
+✨  Number of stacks with differences: 1
+
+❌  Found 2 destructive change(s) (--fail-on=destructive):
+  analytics-dev-catalog: AWS::Athena::NamedQuery AnalystsWorkgroup/QueryHourlyAggregatesPerDevice AnalystsWorkgroupQueryHourlyAggregatesPerDevice70B2A198 will be replaced
+  analytics-dev-catalog: AWS::Athena::NamedQuery AnalystsWorkgroup/QuerySilentDevices AnalystsWorkgroupQuerySilentDevicesAF3C15FD will be replaced
+
+"""
+
+
 # --- The parser on real CLI output ------------------------------------------------------------
 
 
@@ -305,6 +347,29 @@ def test_the_real_app_output_is_read_may_cause_replacement_apart_from_tags() -> 
     assert len(changes) == 5
     assert {c.category for c in changes.values()} == {MODIFIED}
     assert {p.name for c in changes.values() for p in c.properties} == {"Tags"}
+
+
+def test_a_value_with_line_breaks_is_read_as_one_value() -> None:
+    """Its lines (blank ones, and one that looks like a resource line, included) are the value's, not
+    the diff's; the section still ends at the blank line before the next section title."""
+    diff = parse_cdk_diff(MULTILINE_OUTPUT, "analytics-dev-catalog")
+    changes = by_id(diff)
+    assert {i: (c.category, [p.name for p in c.properties]) for i, c in changes.items()} == {
+        "TelemetryTable0E09D475": (ADDED, []),
+        "AnalystsWorkgroupQueryHourlyAggregatesPerDevice70B2A198": (REQUIRES_REPLACEMENT, ["QueryString"]),
+        "AnalystsWorkgroupQuerySilentDevicesAF3C15FD": (REQUIRES_REPLACEMENT, ["QueryString"]),
+    }
+    assert list(diff.other_sections) == ["Outputs"] and len(diff.cli_destructive) == 2
+
+
+def test_text_outside_a_value_is_still_an_error() -> None:
+    """Only a value's own lines are free text: the same line right after a resource line is not."""
+    broken = MULTILINE_OUTPUT.replace(
+        "[+] AWS::Glue::Table TelemetryTable/Table TelemetryTable0E09D475\n",
+        "[+] AWS::Glue::Table TelemetryTable/Table TelemetryTable0E09D475\nWHERE event_date = CAST(? AS date)\n",
+    )
+    with pytest.raises(DiffParseError, match="unexpected line in the Resources section: 'WHERE event_date"):
+        parse_cdk_diff(broken, "analytics-dev-catalog")
 
 
 def test_no_differences_is_an_empty_diff() -> None:
