@@ -64,7 +64,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> None:
     """
     project, env = config.project, config.environment
     settings = EnvironmentSettings.from_config(env)
-    grants = environment_lake_grants(settings.namer, env.governance)
+    grants = environment_lake_grants(settings.namer, env.governance, migration_job=env.catalog.migrate_from_parquet)
 
     baseline = AccountBaselineStack(app, f"{project.project}-account-baseline", env=settings.env, config=project)
     catalog_key = baseline.catalog_encryption.key

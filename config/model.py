@@ -203,7 +203,7 @@ class CrawlerConfig(StrictModel):
 
 
 class EtlJobConfig(StrictModel):
-    """Capacity and failure handling of the raw-to-curated Glue job (Glue 5.0)."""
+    """Capacity and failure handling of the raw-to-curated Glue job (Glue 5.1)."""
 
     #: G.025X is for streaming jobs only; Z.2X for Ray.
     worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"]
@@ -213,13 +213,55 @@ class EtlJobConfig(StrictModel):
     max_retries: int = Field(ge=0, le=10)
 
 
-class CatalogConfig(StrictModel):
-    """Glue Data Catalog, crawlers and the raw-to-curated job, run by one Glue workflow."""
+class TableMaintenanceConfig(StrictModel):
+    """The Glue Data Catalog table optimizers of the curated Iceberg tables (the same settings for
+    both), and the scheduled check that alarms on their failures (constructs_lib
+    IcebergTableMaintenance). The shipped values are glue_scripts/curated_table.py ``MAINTENANCE``,
+    what the local maintenance and the benchmark run."""
 
-    #: When the workflow starts: raw crawler -> job -> curated crawler.
+    #: binpack merges small files; sort and z-order also rewrite by the tables' sort order.
+    compaction_strategy: Literal["binpack", "sort", "z-order"]
+    #: Files a partition needs before compaction rewrites it (Glue's default: 100).
+    compaction_min_input_files: int = Field(ge=1)
+    #: Snapshots older than this expire (time travel reaches back this far) ...
+    snapshot_retention_days: int = Field(ge=1, le=3650)
+    #: ... but the newest this many are always kept.
+    snapshots_to_keep: int = Field(ge=1, le=1000)
+    #: Delete the files only expired snapshots referenced (``false``: the metadata forgets them only).
+    clean_expired_files: bool
+    #: Files under a table's location that no snapshot references are deleted once this old.
+    orphan_file_retention_days: int = Field(ge=1, le=3650)
+    #: How often the health check reads the optimizers, and how long retention or orphan deletion
+    #: may go without a run before it alarms (they run about daily).
+    check_interval_minutes: int = Field(ge=5, le=360)
+    max_hours_without_run: int = Field(ge=25, le=336)
+
+
+class CatalogConfig(StrictModel):
+    """Glue Data Catalog, the raw crawler and the raw-to-curated job, run by one Glue workflow, and the
+    maintenance of the curated Iceberg tables."""
+
+    #: When the workflow starts: raw crawler -> job.
     schedule: str
     crawler: CrawlerConfig
     job: EtlJobConfig
+    maintenance: TableMaintenanceConfig
+    #: ``true`` only for the deployments that move an environment created before issue 19 from the
+    #: Parquet table to the Iceberg tables: it adds the one-time job that copies the old files in
+    #: (README, "Moving an existing environment to Iceberg"). ``false`` again once it has run.
+    migrate_from_parquet: bool
+
+    @model_validator(mode="after")
+    def _orphans_outlive_a_run(self) -> CatalogConfig:
+        """Orphan file deletion only knows committed files: a run's files are orphans until its commit,
+        so they must not reach the retention age while a run may still be writing them."""
+        if self.maintenance.orphan_file_retention_days * 24 * 60 <= self.job.timeout_minutes:
+            raise ValueError(
+                f"maintenance.orphan_file_retention_days ({self.maintenance.orphan_file_retention_days}) must be longer "
+                f"than job.timeout_minutes ({self.job.timeout_minutes} minutes): orphan file deletion would delete "
+                "the files of a run that has not committed yet"
+            )
+        return self
 
     @field_validator("schedule")
     @classmethod
@@ -492,10 +534,10 @@ class SearchConfig(StrictModel):
         return self
 
 
-#: The curated table's data columns (stacks/telemetry_tables.py CURATED_COLUMNS; config may not
-#: import stacks, so tests/unit/config/test_governance_config.py keeps the two equal), and those a
-#: Lake Formation row filter may compare: LF row filters support strings, numbers, booleans and
-#: structs, not timestamps or maps.
+#: The curated table's data columns (glue_scripts/curated_table.py CURATED without the lineage
+#: columns; config imports nothing of the app, so tests/unit/config/test_search_and_governance_config.py
+#: keeps the two equal), and those a Lake Formation row filter may compare: LF row filters support
+#: strings, numbers, booleans and structs, not timestamps or maps.
 CURATED_COLUMN_NAMES = ("device_id", "event_time", "ingested_at", "schema_version", "metrics", "attributes")
 ROW_FILTER_COLUMNS = ("device_id", "schema_version")
 #: Lake Formation's limit on a row filter expression.

@@ -1,4 +1,5 @@
-"""Per-environment EMR cluster: Spark and Hive over the lake, with the Glue catalog as metastore.
+"""Per-environment EMR cluster: Spark and Hive over the lake, with the Glue catalog as metastore and
+Apache Iceberg on (Spark's ``glue_catalog`` reads the curated Iceberg tables, as the Glue job writes them).
 
 Depends on the network (its VPC and one data subnet), the foundation (buckets, lake key, log
 bucket), the account baseline (the catalog key) and the catalog (its Lake Formation grant names the
@@ -8,6 +9,13 @@ stacks deploy side by side.
 The instance role reads the raw and curated zones' telemetry, writes only under ``emr/`` of the
 analytics bucket, and reads (never writes) the raw and curated databases' catalog entries; Lake
 Formation lets it SELECT the curated tables only (``stacks.lake_permissions``, persona ``emr``).
+
+Iceberg: EMR's ``iceberg-defaults`` (Spark and Hive load EMR's Iceberg runtime) and, in
+``spark-defaults``, Iceberg's extensions and the catalog ``glue_catalog`` on the Glue Data Catalog with
+the curated tables' warehouse: the same catalog settings as the job's ``--conf``
+(glue_scripts/curated_table.py ``glue_spark_conf``; a test holds the two equal), so
+``spark.table("glue_catalog.<curated db>.telemetry")`` on the cluster reads what the job committed.
+The cluster only reads: its role may not update the catalog or write the curated bucket.
 """
 
 from __future__ import annotations
@@ -21,13 +29,14 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from config.model import EmrConfig
-from constructs_lib import EmrCapacity, EmrCluster, EmrKerberos, LakeLocation
+from constructs_lib import EmrCapacity, EmrCluster, EmrIceberg, EmrKerberos, LakeLocation
 from constructs_lib.nag import INLINE_POLICY_RULES, acknowledge, acknowledge_resources
+from glue_scripts.curated_table import GLUE_CATALOG_NAME
 from stacks.environment import EnvironmentSettings, EnvironmentStack, LakeResources
 from stacks.lake_governance import grant_persona, serialize_lake_grants
 from stacks.lake_permissions import GrantRow
 from stacks.nag_reasons import INLINE_GRANT_POLICIES
-from stacks.telemetry_tables import CURATED_PREFIX, RAW_PREFIX
+from stacks.telemetry_tables import CURATED_PREFIX, RAW_PREFIX, WAREHOUSE_PREFIX
 
 #: Where EMR writes its results in the analytics bucket, and its logs in the log bucket.
 ANALYTICS_PREFIX = "emr/"
@@ -114,6 +123,9 @@ class EmrStack(EnvironmentStack):
             key_pair_name=config.key_pair_name,
             termination_protection=settings.is_production,
             removal_policy=settings.removal_policy,
+            iceberg=EmrIceberg(
+                warehouse=f"s3://{self.curated_bucket.bucket_name}/{WAREHOUSE_PREFIX}", catalog_name=GLUE_CATALOG_NAME
+            ),
         )
         self.lake_permissions = grant_persona(
             self, "EmrLakePermissions", persona="emr", principal_arn=self.emr.instance_role.role_arn, grants=lake_grants

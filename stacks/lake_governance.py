@@ -36,13 +36,17 @@ from stacks.lake_permissions import GrantRow, lake_grants, names_for, persona_ro
 GET_DATA_ACCESS = "lakeformation:GetDataAccess"
 
 
-def environment_lake_grants(namer: ResourceNamer, governance: GovernanceConfig) -> list[GrantRow]:
-    """Every Lake Formation grant of an environment (the README's table of it is made from the same call)."""
+def environment_lake_grants(
+    namer: ResourceNamer, governance: GovernanceConfig, *, migration_job: bool = False
+) -> list[GrantRow]:
+    """Every Lake Formation grant of an environment (the README's table of it is made from the same call);
+    ``migration_job``: the catalog's ``migrate_from_parquet``, which adds the one-time job's grants."""
     return lake_grants(
         names_for(namer),
         sensitive_columns=governance.sensitive_columns,
         row_filter=governance.restricted_analyst.row_filter,
         hybrid_access=governance.hybrid_access,
+        migration_job=migration_job,
     )
 
 

@@ -11,13 +11,26 @@ Personas and why they hold what they hold:
 - ``raw-crawler`` creates and updates ``<raw>.telemetry`` and its partitions (CREATE_TABLE, ALTER
   and DESCRIBE on the raw database; ALTER, DESCRIBE, INSERT on its tables) and may point tables at
   the raw zone's ``telemetry/`` location;
-- ``curated-crawler`` only adds partitions to the declared ``<curated>.telemetry`` table;
-- ``raw-to-curated-job`` holds nothing: it reads and writes S3 with its prefix-scoped IAM policy and
-  never calls the Data Catalog, so any grant would be unused;
+- ``raw-to-curated-job`` commits to the two curated Iceberg tables through the Glue Data Catalog
+  (Iceberg's Glue catalog): DESCRIBE on the curated database (GetDatabase), and on each table
+  DESCRIBE (GetTable: the current ``metadata_location``), SELECT (its MERGE reads the table), INSERT
+  (it adds rows) and ALTER (``glue:UpdateTable``, which swaps ``metadata_location`` on every commit and
+  adds a column the definition gained). No DELETE: its MERGEs only insert, and the files of a failed
+  task are removed through its IAM S3 grant, not through Lake Formation. No location grant: the tables
+  exist (CloudFormation creates them) and a commit does not change their location;
+- ``migration-job``, the one-time job that copies an environment's Parquet table of before issue 19
+  into the Iceberg tables, exists only while ``catalog.migrate_from_parquet`` is on, and then holds
+  what ``raw-to-curated-job`` holds, for the same reasons (it commits the same way);
+- ``telemetry-optimizers`` and ``quarantine-optimizers``, the Glue table optimizers' roles, one per
+  table, hold ALTER, DELETE, DESCRIBE, INSERT and SELECT on their one table: compaction reads and
+  rewrites data files and commits (ALTER), retention and orphan deletion remove files (DELETE);
 - ``analyst`` reads the curated table minus the sensitive columns (column-level);
 - ``restricted-analyst`` reads only the rows of the data cells filter, minus the sensitive columns
   (row- and column-level);
-- ``redshift-spectrum`` and ``emr`` read every curated table (SELECT);
+- neither analyst persona sees ``telemetry_quarantine``: it holds rejected raw lines whole, the
+  sensitive columns' values included;
+- ``redshift-spectrum`` and ``emr`` read every curated table (SELECT), the quarantine included: they
+  are the engineers' engines, which already read every column;
 - ``governance-automation`` is the function that revokes IAMAllowedPrincipals; Lake Formation lets
   only administrators or holders of a permission *with grant option* revoke it, so it holds ALL
   with grant option on the databases it revokes on (only where Lake Formation governs alone).
@@ -29,15 +42,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from constructs_lib import ResourceNamer
+from glue_scripts.curated_table import QUARANTINE_TABLE_NAME, TABLE_NAME
 
-TABLE_NAME = "telemetry"
 ZONE_PREFIX = "telemetry/"
+#: What an Iceberg commit through the Glue catalog needs on a table (see the module docstring).
+JOB_TABLE_PERMISSIONS = ("ALTER", "DESCRIBE", "INSERT", "SELECT")
+#: What the Glue table optimizers need on their table: the job's, and DELETE.
+OPTIMIZER_TABLE_PERMISSIONS = ("ALTER", "DELETE", "DESCRIBE", "INSERT", "SELECT")
+#: The optimizer persona of each curated table.
+OPTIMIZER_PERSONAS = {TABLE_NAME: "telemetry-optimizers", QUARANTINE_TABLE_NAME: "quarantine-optimizers"}
 
 #: Personas in the order the README lists them, with who they are.
 PERSONAS: dict[str, str] = {
     "raw-crawler": "the raw crawler's role (catalog stack)",
-    "curated-crawler": "the curated crawler's role (catalog stack)",
     "raw-to-curated-job": "the Glue job's role (catalog stack)",
+    "migration-job": "the one-time migration job's role, only while `catalog.migrate_from_parquet` is on (catalog stack)",
+    "telemetry-optimizers": f"the Glue table optimizers' role of `{TABLE_NAME}` (catalog stack)",
+    "quarantine-optimizers": f"the Glue table optimizers' role of `{QUARANTINE_TABLE_NAME}` (catalog stack)",
     "analyst": "the analyst persona's role: `analytics-<env>-analyst`, or `governance.analyst.role_arn` (catalog stack)",
     "restricted-analyst": "the restricted analyst persona's role: `analytics-<env>-restricted-analyst`, or `governance.restricted_analyst.role_arn` (catalog stack)",
     "redshift-spectrum": "the warehouse's Spectrum role (warehouse stack)",
@@ -100,6 +121,7 @@ def lake_grants(
     sensitive_columns: Sequence[str],
     row_filter: str,
     hybrid_access: bool,
+    migration_job: bool = False,
 ) -> list[GrantRow]:
     """Every grant of the environment, persona by persona, in README order."""
     raw, curated = names.raw_database, names.curated_database
@@ -109,6 +131,12 @@ def lake_grants(
         return [
             GrantRow(persona, "database", curated, curated, ("DESCRIBE",)),
             GrantRow(persona, "all-tables", curated, "*", ("DESCRIBE", "SELECT")),
+        ]
+
+    def committer(persona: str) -> list[GrantRow]:
+        return [
+            GrantRow(persona, "database", curated, curated, ("DESCRIBE",)),
+            *(GrantRow(persona, "table", curated, table, JOB_TABLE_PERMISSIONS) for table in (TABLE_NAME, QUARANTINE_TABLE_NAME)),
         ]
 
     def analyst_table(persona: str) -> list[GrantRow]:
@@ -121,9 +149,9 @@ def lake_grants(
         GrantRow("raw-crawler", "database", raw, raw, ("ALTER", "CREATE_TABLE", "DESCRIBE")),
         GrantRow("raw-crawler", "all-tables", raw, "*", ("ALTER", "DESCRIBE", "INSERT")),
         GrantRow("raw-crawler", "location", None, "raw", ("DATA_LOCATION_ACCESS",)),
-        GrantRow("curated-crawler", "database", curated, curated, ("DESCRIBE",)),
-        GrantRow("curated-crawler", "table", curated, TABLE_NAME, ("ALTER", "DESCRIBE", "INSERT")),
-        GrantRow("curated-crawler", "location", None, "curated", ("DATA_LOCATION_ACCESS",)),
+        *committer("raw-to-curated-job"),
+        *(committer("migration-job") if migration_job else []),
+        *(GrantRow(persona, "table", curated, table, OPTIMIZER_TABLE_PERMISSIONS) for table, persona in OPTIMIZER_PERSONAS.items()),
         *analyst_table("analyst"),
         GrantRow("analyst", "columns", curated, TABLE_NAME, ("SELECT",), excluded_columns=hidden),
         *analyst_table("restricted-analyst"),

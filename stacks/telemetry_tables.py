@@ -1,64 +1,106 @@
-"""The curated telemetry table: its schema, location and the named queries that read it.
+"""The curated zone's Iceberg tables and saved queries, as the CDK side declares them.
 
-The schema is written out here, not inferred by a crawler, so that a reviewer sees every column
-and type in the template and a change to them is a visible diff. It must match what the
-raw-to-curated job writes (glue_scripts/raw_to_curated.py ``CURATED_COLUMNS``);
-tests/unit/stacks/test_catalog_stack.py keeps the two equal.
+The tables themselves (columns with their Iceberg field ids, partition spec, sort order, table
+properties), the saved queries' SQL and the Glue job's Iceberg settings are defined once, as plain
+data, in glue_scripts/curated_table.py: the Glue job creates, checks and evolves the tables from the
+same definitions, and Glue ships that file beside the job. The stacks import it here and turn it into
+the library's types. Why import and not copy: a copy held equal by a test is two places to edit and
+a test to keep; the module is plain data without pyspark or aws_cdk (tests/test_architecture.py
+holds stacks to importing that one module of glue_scripts, and glue_scripts to importing no part of
+the app), so the dependency still points one way.
+
+Where the tables live: each under its own prefix of the curated zone's ``telemetry/`` (the Lake
+Formation registered location, and what Spectrum and EMR may read), in ``telemetry/iceberg/``:
+
+- not ``telemetry/`` itself, where an environment created before issue 19 keeps its Parquet files
+  (``telemetry/event_date=.../``) until the one-time migration has copied them: orphan file deletion
+  would remove every file under a table's location that no snapshot references, those included, and
+  a Spark read of the old folder would pick up the tables' files;
+- one folder per table, neither folder's location a string prefix of the other's (``readings`` and
+  ``quarantine``, not ``telemetry`` and ``telemetry_quarantine``): Glue's optimizers must not run on
+  tables that share a location, and a listing by prefix would otherwise see the other table's files.
 """
 
 from __future__ import annotations
 
-import string
-from pathlib import Path
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
 
-from aws_cdk import aws_glue as glue
+from constructs_lib import IcebergColumn, IcebergPartitionField, IcebergSortField, IcebergTable, NamedQuery
+from glue_scripts.curated_table import QUARANTINE_TABLE_NAME, SAVED_QUERIES, TABLE_NAME, MapType, TableDefinition
 
-from constructs_lib import NamedQuery
-
-TABLE_NAME = "telemetry"
-#: Where the job writes (curated bucket) and what it reads (raw bucket), and its quarantine.
+#: What the job reads (raw bucket), and the curated zone's prefix: the registered Lake Formation
+#: location, what Spectrum and EMR may read, and where an environment's old Parquet table lies.
 RAW_PREFIX = "telemetry/"
 CURATED_PREFIX = "telemetry/"
-QUARANTINE_PREFIX = "quarantine/telemetry/"
-
-CURATED_COLUMNS = (
-    glue.Column(name="device_id", type=glue.Schema.STRING, comment="Device id, from the MQTT topic"),
-    glue.Column(name="event_time", type=glue.Schema.TIMESTAMP, comment="When the device took the reading (UTC)"),
-    glue.Column(name="ingested_at", type=glue.Schema.TIMESTAMP, comment="When IoT Core received it (UTC); may be null"),
-    glue.Column(name="schema_version", type=glue.Schema.INTEGER, comment="Telemetry contract version"),
-    glue.Column(
-        name="metrics",
-        type=glue.Schema.map(glue.Schema.STRING, glue.Schema.DOUBLE),
-        comment="Metric name -> value",
-    ),
-    glue.Column(
-        name="attributes",
-        type=glue.Schema.map(glue.Schema.STRING, glue.Schema.STRING),
-        comment="Attribute name -> value (site, firmware, ...)",
-    ),
-)
-PARTITION_KEYS = (glue.Column(name="event_date", type=glue.Schema.DATE, comment="UTC date of event_time"),)
-
-QUERIES_DIR = Path(__file__).resolve().parent / "queries"
-#: file stem -> (saved query name, description)
-NAMED_QUERIES = {
-    "latest_reading_per_device": ("latest-reading-per-device", "Newest reading of every device seen in the last two days"),
-    "hourly_aggregates_per_device": (
-        "hourly-aggregates-per-device",
-        "Count, avg, min and max per device, metric and hour for one day (parameter: the day, YYYY-MM-DD)",
-    ),
-    "silent_devices": ("silent-devices", "Devices with no reading for at least N hours (parameter: N)"),
+#: The Iceberg tables' parent folder in the curated bucket: the Spark catalogs' warehouse.
+WAREHOUSE_PREFIX = f"{CURATED_PREFIX}iceberg/"
+#: Each table's own folder (its location; Iceberg writes data/ and metadata/ under it).
+TABLE_PREFIXES = {
+    TABLE_NAME: f"{WAREHOUSE_PREFIX}readings/",
+    QUARANTINE_TABLE_NAME: f"{WAREHOUSE_PREFIX}quarantine/",
 }
 
 
-def query_sql(stem: str, *, database: str, table: str = TABLE_NAME) -> str:
-    """The SQL of ``queries/<stem>.sql`` with ``${database}`` and ``${table}`` filled in."""
-    template = string.Template((QUERIES_DIR / f"{stem}.sql").read_text())
-    return template.substitute(database=database, table=table)
+def _type(column_type: str | MapType) -> str:
+    """curated_table's type -> the Iceberg type string IcebergColumn parses."""
+    if isinstance(column_type, MapType):
+        return f"map<{column_type.key},{column_type.value}>"
+    return column_type
+
+
+def iceberg_columns(definition: TableDefinition) -> tuple[list[IcebergColumn], list[IcebergColumn]]:
+    """(columns the table was created with, columns added since, in the order they were added).
+
+    A table is created with top-level field ids 1..N; a column added later takes an id above every id
+    assigned before it, nested ones included (14 onwards for the curated table). So the creation
+    columns are the leading run whose ids are 1, 2, ..., and the rest are additions; IcebergTable
+    assigns the ids again the way Iceberg does, and tests/unit/stacks/test_catalog_stack.py holds
+    them equal to the definition's."""
+    created = 0
+    while created < len(definition.columns) and definition.columns[created].field_id == created + 1:
+        created += 1
+    columns = [IcebergColumn(c.name, _type(c.type), doc=c.doc) for c in definition.columns]
+    return columns[:created], columns[created:]
+
+
+def iceberg_table(
+    scope: Construct,
+    construct_id: str,
+    definition: TableDefinition,
+    *,
+    database_name: str,
+    bucket: s3.IBucket,
+    bucket_key: kms.IKey,
+    removal_policy: cdk.RemovalPolicy,
+) -> IcebergTable:
+    """``definition`` as an ``AWS::Glue::Table`` in ``database_name``, under its own prefix."""
+    columns, added = iceberg_columns(definition)
+    return IcebergTable(
+        scope, construct_id,
+        database_name=database_name,
+        table_name=definition.name,
+        bucket=bucket,
+        prefix=TABLE_PREFIXES[definition.name],
+        bucket_key=bucket_key,
+        columns=columns,
+        added_columns=added,
+        partition_by=[IcebergPartitionField(definition.partition_source, "day")],
+        sort_by=[IcebergSortField(name) for name in definition.sort_columns],
+        # Not table_properties(): that adds format-version, which Iceberg keeps out of the properties
+        # (IcebergTable sets it as the format version instead).
+        properties=dict(definition.properties),
+        description=definition.description,
+        removal_policy=removal_policy,
+    )
 
 
 def named_queries(database: str) -> list[NamedQuery]:
+    """The saved queries of curated_table.SAVED_QUERIES over ``database``'s curated table, as Athena
+    keeps them (tests/trino/ runs the synthesised ones on Trino against a ground truth)."""
     return [
-        NamedQuery(name=name, description=description, database=database, sql=query_sql(stem, database=database))
-        for stem, (name, description) in NAMED_QUERIES.items()
+        NamedQuery(name=query.name, description=query.description, database=database, sql=query.render(database))
+        for query in SAVED_QUERIES.values()
     ]

@@ -8,6 +8,13 @@ by side.
 After ``cdk deploy``, ``SELECT * FROM <spectrum schema>.telemetry`` works: a deploy-time SQL
 resource runs stacks/redshift_sql/create_spectrum_schema.sql through the Redshift Data API with
 the cluster's admin secret, once the Spectrum role may read the catalog and the curated zone.
+
+The curated tables are Apache Iceberg tables (issue 19). Nothing here changed for them: an external
+schema over the Glue database reads its Iceberg tables as they are (Redshift's "Using Apache Iceberg
+tables with Amazon Redshift", https://docs.aws.amazon.com/redshift/latest/dg/querying-iceberg.html),
+at their current snapshot, read-only; the README lists what Spectrum does not carry over ("Supported
+data types with Apache Iceberg tables": a string is read as VARCHAR(16384), longer values truncated
+to 16384 characters, which the quarantine's ``raw_line`` can exceed; maps arrive as SUPER).
 """
 
 from __future__ import annotations
@@ -35,9 +42,10 @@ AUDIT_LOG_PREFIX = "redshift-audit/"
 
 SPECTRUM_READS_THE_CURATED_PREFIX = (
     "Objects under the curated zone's telemetry/ prefix (<bucket>/telemetry/*): Redshift Spectrum "
-    "reads whichever Parquet files the curated table's partitions hold, and new ones arrive on every "
-    "ETL run, so they cannot be named in advance. Read-only; listing is limited to the same prefix "
-    "(s3:prefix condition) and the lake key may be used only through S3 (kms:ViaService)."
+    "reads whichever data, manifest and metadata files the curated Iceberg tables' current snapshots "
+    "name, and new ones arrive on every ETL run and compaction, so they cannot be named in advance. "
+    "Read-only; listing is limited to the same prefix (s3:prefix condition) and the lake key may be "
+    "used only through S3 (kms:ViaService)."
 )
 
 

@@ -90,6 +90,40 @@ def test_glue_transforms_never_import_awsglue_at_module_level() -> None:
     assert forbidden_imports(ROOT / "glue_scripts", {"awsglue"}, module_level_only=True) == []
 
 
+#: The one module of glue_scripts the app may import: the curated tables, their maintenance settings,
+#: the job's arguments and the saved queries as plain data (the stacks declare what the job writes).
+SHARED_GLUE_MODULE = "glue_scripts.curated_table"
+
+
+def glue_script_imports(package: Path) -> dict[str, set[str]]:
+    """The glue_scripts modules each file imports (``from glue_scripts import x`` names ``glue_scripts.x``)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(package.rglob("*.py")):
+        modules: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                modules.update(a.name for a in node.names if a.name.split(".")[0] == "glue_scripts")
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "glue_scripts":
+                modules.update([node.module] if node.module != "glue_scripts" else [f"glue_scripts.{a.name}" for a in node.names])
+        if modules:
+            found[str(path.relative_to(ROOT))] = modules
+    return found
+
+
+def test_the_app_imports_only_the_plain_data_module_of_glue_scripts() -> None:
+    """Not the PySpark modules (the app would need Spark to synthesise), and config nothing of it."""
+    stacks = glue_script_imports(ROOT / "stacks")
+    assert stacks, "no stack imports glue_scripts: the check would pass vacuously"
+    assert {path: modules - {SHARED_GLUE_MODULE} for path, modules in stacks.items() if modules - {SHARED_GLUE_MODULE}} == {}
+    assert glue_script_imports(ROOT / "config") == {} and glue_script_imports(ROOT / "constructs_lib") == {}
+
+
+def test_the_shared_glue_module_imports_the_standard_library_only() -> None:
+    """The CDK app imports it without Spark, and Glue ships it beside the job."""
+    (modules,) = imported_top_level_modules(ROOT / "glue_scripts" / "curated_table*.py").values()
+    assert modules - set(sys.stdlib_module_names) - {"__future__"} == set()
+
+
 def test_the_import_check_reports_a_violation(tmp_path: Path) -> None:
     package = tmp_path / "lambda_src"
     (package / "fn").mkdir(parents=True)

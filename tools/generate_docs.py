@@ -35,7 +35,9 @@ def lake_permissions_section() -> str:
     tables = [render_persona_legend()]
     for env_name in available_environments():
         env = load_config(env_name).environment
-        grants = environment_lake_grants(ResourceNamer(project=env.project, stage=env.name), env.governance)
+        grants = environment_lake_grants(
+            ResourceNamer(project=env.project, stage=env.name), env.governance, migration_job=env.catalog.migrate_from_parquet
+        )
         tables.append(render_permissions_table(env_name, grants))
     return "\n".join(tables)
 

@@ -5,6 +5,12 @@
 Deleting or replacing one of these loses its data or makes data unreadable (a KMS key), so a
 template must retain them in prod and a change that removes or replaces one must be acknowledged.
 No CDK import: ``make diff`` reads templates only.
+
+``AWS::Glue::Table`` covers the Iceberg tables too: deleting the catalog entry leaves the files but
+loses the pointer to the table's current ``metadata.json`` (which snapshot is the table). Not listed,
+on purpose: ``AWS::Glue::TableOptimizer`` (settings and run history, no data: replacing one loses
+neither the table nor a file, and a new one resumes the maintenance) and the crawlers, jobs and
+workflows (definitions; the job's bookmark state is not a CloudFormation resource).
 """
 
 from __future__ import annotations

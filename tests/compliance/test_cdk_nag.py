@@ -23,7 +23,7 @@ EXPECTED_ACKNOWLEDGMENTS = {
         "analytics-account-baseline": 0,
         f"analytics-{env}-foundation": 6 if env == "dev" else 8,
         f"analytics-{env}-ingestion": 29,
-        f"analytics-{env}-catalog": 52,
+        f"analytics-{env}-catalog": 85,
         f"analytics-{env}-network": 3,
         f"analytics-{env}-warehouse": 13 if env == "prod" else 16,
         f"analytics-{env}-emr": 20,

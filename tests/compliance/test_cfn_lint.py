@@ -27,6 +27,9 @@ IGNORED_ONLY_ON = {
         "RevocationFunction",
         "SearchRolesFunction",
         "DetectorApplication",
+        # The curated Iceberg tables' optimizer health checks (IcebergTableMaintenance), one per table.
+        "TelemetryMaintenanceHealthCheckFunction",
+        "TelemetryQuarantineMaintenanceHealthCheckFunction",
     ),
     "W7001": ("awscdkawskinesisfirehoseCidrBlocks",),
 }

@@ -27,7 +27,7 @@ TARGETS = Targets(
     admin_secret_arn=f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:WarehouseSecret-abc123",
 )
 ANALYST_ARN = f"arn:aws:iam::{ACCOUNT}:role/analytics-dev-analyst"
-SAVED_QUERY = "SELECT device_id ... WHERE event_date = CAST(? AS date) ..."
+SAVED_QUERY = "SELECT device_id ... WHERE CAST(event_time AS date) = CAST(? AS date) ..."
 
 
 class FakeTime:
@@ -172,7 +172,7 @@ def stub_athena(analyst: StubbedClients, devices: tuple[str, ...] = DEVICES, fin
 DEV_REDSHIFT = load_config("dev").environment.redshift
 SPECTRUM_TABLE = f"{DEV_REDSHIFT.spectrum_schema}.telemetry"
 SPECTRUM_SQL = (
-    f"SELECT device_id, COUNT(*) AS readings FROM {SPECTRUM_TABLE} WHERE event_date BETWEEN CAST(:first_day AS DATE) "
+    f"SELECT device_id, COUNT(*) AS readings FROM {SPECTRUM_TABLE} WHERE CAST(event_time AS DATE) BETWEEN CAST(:first_day AS DATE) "
     "AND CAST(:last_day AS DATE) AND device_id LIKE :devices GROUP BY device_id ORDER BY device_id"
 )
 

@@ -3,9 +3,8 @@ declared as the job's (glue_scripts/curated_table.py), each answer compared with
 computed in Python (tests/trino/curated.py). The queries are the text of
 glue_scripts/curated_table.SAVED_QUERIES, the Iceberg table's queries, run in the curated
 database with their ``?`` filled as an analyst fills them (PREPARE + EXECUTE ... USING literals,
-session in UTC). The synthesised ``AWS::Athena::NamedQuery`` resources are to carry the same
-text once the CDK side builds them from it (issue 19; until then the comparison is an expected
-failure that turns into a failure when it starts to hold, so the mark cannot be forgotten).
+session in UTC). The synthesised ``AWS::Athena::NamedQuery`` resources carry the same text (the
+catalog stack builds them from it; ``test_the_saved_queries_are_the_templates`` compares them).
 
 Two queries read the clock (current_date, current_timestamp). The data is placed around the
 test's "now" so that every boundary is a minute or more away from where the query runs, and
@@ -148,11 +147,9 @@ def assert_rows_equal(actual: list[tuple], expected: list[tuple]) -> None:
 # --- The queries as analysts get them -----------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: the CDK side is to build the NamedQuery resources from "
-                   "glue_scripts/curated_table.SAVED_QUERIES; the template still has the Parquet table's SQL")
 def test_the_saved_queries_are_the_templates(template) -> None:
-    """run_saved_query without a template uses curated_table.SAVED_QUERIES; the stack is to
-    synthesise exactly those."""
+    """run_saved_query without a template uses curated_table.SAVED_QUERIES; the stack synthesises
+    exactly those (stacks/telemetry_tables.py named_queries), so what runs here is what analysts get."""
     assert saved_query_names() == sorted(SAVED_QUERIES)
     for name in saved_query_names():
         assert saved_query(name, template) == saved_query(name)

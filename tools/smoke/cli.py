@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--search-timeout", type=_positive(float), default=900.0, metavar="SECONDS",
                         help="wait for the OpenSearch delivery (default 900)")
     parser.add_argument("--workflow-timeout", type=_positive(float), metavar="SECONDS",
-                        help="wait for the Glue workflow (default: the job's timeout + 1800 for the two crawlers)")
+                        help="wait for the Glue workflow (default: the job's timeout + 1800 for the crawler and queueing)")
     parser.add_argument("--query-timeout", type=_positive(float), default=600.0, metavar="SECONDS",
                         help="wait for each Athena query and the Spectrum statement (default 600)")
     who = parser.add_mutually_exclusive_group()

@@ -16,7 +16,7 @@ SAVED_QUERY_STEM = "hourly_aggregates_per_device"
 
 
 def glue(ctx: SmokeContext) -> str:
-    """Stage ``glue``: one run of the workflow (raw crawler -> job -> curated crawler), all green."""
+    """Stage ``glue``: one run of the workflow (raw crawler -> job), all green."""
     name = ctx.require_targets().workflow_name
     client = ctx.clients("glue")
     try:
@@ -101,10 +101,10 @@ def _rows(client: Any, execution_id: str) -> list[dict[str, str]]:
 def athena(ctx: SmokeContext) -> str:
     """Stage ``athena``: the saved hourly-aggregates query in the analysts workgroup, for each
     event date, with the day as its parameter (``'YYYY-MM-DD'``), returns every smoke device."""
-    from stacks.telemetry_tables import NAMED_QUERIES
+    from stacks.telemetry_tables import SAVED_QUERIES
 
     workgroup = ctx.require_targets().analysts_workgroup
-    query_name = NAMED_QUERIES[SAVED_QUERY_STEM][0]
+    query_name = SAVED_QUERIES[SAVED_QUERY_STEM].name
     client, who = _athena_client(ctx)
     saved = _saved_query(client, workgroup, query_name)
     found: set[str] = set()
@@ -130,9 +130,11 @@ def athena(ctx: SmokeContext) -> str:
     return f"{query_name} in {workgroup} {who}: all {len(found)} smoke devices on {', '.join(ctx.event_dates)}"
 
 
+#: The curated table is an Iceberg table partitioned by day(event_time): there is no event_date column,
+#: and Redshift reads event_time as TIMESTAMPTZ, so the day is event_time's UTC date (the session's zone).
 SPECTRUM_SQL = (
     "SELECT device_id, COUNT(*) AS readings FROM {schema}.{table} "
-    "WHERE event_date BETWEEN CAST(:first_day AS DATE) AND CAST(:last_day AS DATE) AND device_id LIKE :devices "
+    "WHERE CAST(event_time AS DATE) BETWEEN CAST(:first_day AS DATE) AND CAST(:last_day AS DATE) AND device_id LIKE :devices "
     "GROUP BY device_id ORDER BY device_id"
 )
 

@@ -12,8 +12,8 @@ Interface (used by the end-to-end pipeline, tools/pipeline/ and tests/e2e/):
   crawler would; ``.query(sql, params=None) -> list[tuple]``; ``.point_at(curated_dir,
   quarantine_dir=None)`` re-points it at other folders without a restart; stops the JVM on exit.
 - ``tools.trino.saved_queries.run_saved_query(server, name, parameters) -> list[tuple]``: runs
-  the saved Athena query ``name`` (a stem of stacks/queries/, e.g. ``silent_devices``, or its
-  saved name, ``silent-devices``) the way an analyst does: ``PREPARE`` then
+  the saved Athena query ``name`` (a key of glue_scripts/curated_table.py ``SAVED_QUERIES``, e.g.
+  ``silent_devices``, or its saved name, ``silent-devices``) the way an analyst does: ``PREPARE`` then
   ``EXECUTE ... USING`` with the parameters as SQL literals, in UTC.
   ``saved_query_names() -> list[str]`` lists them. ``template=`` (a synthesised template or a
   cdk.out folder) takes the query text from its ``AWS::Athena::NamedQuery`` resources.

@@ -22,8 +22,8 @@ Interface:
   ``template`` (a synthesised CloudFormation template, as a dict, or a cdk.out folder), read
   from its ``AWS::Athena::NamedQuery`` resources; without, from
   ``glue_scripts.curated_table.SAVED_QUERIES`` for the dev curated database: the Iceberg
-  table's queries (issue 19), which the catalog stack is to build those resources from
-  (tests/trino/ checks the two are equal once it does).
+  table's queries (issue 19), which the catalog stack builds those resources from
+  (tests/trino/ checks the two are equal).
 - ``run_saved_query(server, name, parameters=(), *, template=None) -> list[tuple]``: points the
   tables at their newest commit (as the Glue Data Catalog always is), then runs the query on
   ``server`` (a running :class:`tools.trino.server.TrinoServer`) and returns its rows.

@@ -266,6 +266,11 @@ def test_schedule_must_be_a_six_field_glue_cron(config_dir: Path, schedule: str)
         (("catalog", "job"), "worker_type", "G.025X", "'G.1X', 'G.2X', 'G.4X' or 'G.8X'"),
         (("catalog", "job"), "max_retries", 11, "less than or equal to 10"),
         (("catalog", "job"), "timeout_minutes", 0, "greater than or equal to 1"),
+        (("catalog", "maintenance"), "compaction_strategy", "zorder", "'binpack', 'sort' or 'z-order'"),
+        (("catalog", "maintenance"), "compaction_min_input_files", 0, "greater than or equal to 1"),
+        (("catalog", "maintenance"), "snapshots_to_keep", 0, "greater than or equal to 1"),
+        (("catalog", "maintenance"), "check_interval_minutes", 4, "greater than or equal to 5"),
+        (("catalog", "maintenance"), "max_hours_without_run", 24, "greater than or equal to 25"),
         (("athena", "analysts"), "bytes_scanned_cutoff_mb", 9, "greater than or equal to 10"),
         (("athena", "reports"), "bytes_scanned_cutoff_mb", 0, "greater than or equal to 10"),
     ],
@@ -275,6 +280,23 @@ def test_catalog_and_athena_limits_are_named(config_dir: Path, path: tuple[str, 
     message = error_of(config_dir, "prod")
     assert f"key '{'.'.join(path)}.{key}'" in message
     assert expected in message
+
+
+def test_orphan_files_must_outlive_a_job_run(config_dir: Path) -> None:
+    """A run's files are orphans until it commits: orphan deletion must not reach them first."""
+    edit(config_dir, "prod", lambda d: (d["catalog"]["job"].update(timeout_minutes=2880), d["catalog"]["maintenance"].update(orphan_file_retention_days=2)))
+    message = error_of(config_dir, "prod")
+    assert "key 'catalog'" in message
+    assert "maintenance.orphan_file_retention_days (2) must be longer than job.timeout_minutes (2880 minutes)" in message
+    edit(config_dir, "prod", lambda d: d["catalog"]["maintenance"].update(orphan_file_retention_days=3))
+    assert load_config("prod", config_dir).environment.catalog.maintenance.orphan_file_retention_days == 3
+
+
+def test_table_maintenance_is_required_and_takes_no_unknown_key(config_dir: Path) -> None:
+    edit(config_dir, "dev", lambda d: d["catalog"]["maintenance"].update(vacuum=True))
+    assert "key 'catalog.maintenance.vacuum'" in error_of(config_dir, "dev")
+    edit(config_dir, "staging", lambda d: d["catalog"].pop("maintenance"))
+    assert "key 'catalog.maintenance'" in error_of(config_dir, "staging")
 
 
 def test_config_and_construct_agree_on_the_athena_cutoff_minimum() -> None:

@@ -8,7 +8,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
-from config.model import AthenaConfig, CatalogConfig, GovernanceConfig, PersonaConfig, RestrictedAnalystConfig
+from config.model import (
+    AthenaConfig,
+    CatalogConfig,
+    GovernanceConfig,
+    PersonaConfig,
+    RestrictedAnalystConfig,
+    TableMaintenanceConfig,
+)
 from constructs_lib import ResourceNamer
 from stacks import CatalogStack
 from stacks.environment import EnvironmentSettings, LakeResources
@@ -24,6 +31,11 @@ HYBRID_GOVERNANCE = GovernanceConfig(
     restricted_analyst=RestrictedAnalystConfig(role_arn=None, row_filter="schema_version >= 2"),
 )
 ACCOUNT_ENV = cdk.Environment(account="111122223333", region="eu-west-1")
+#: The shipped environments' table maintenance (glue_scripts/curated_table.py MAINTENANCE).
+QA_MAINTENANCE = TableMaintenanceConfig(
+    compaction_strategy="binpack", compaction_min_input_files=2, snapshot_retention_days=5, snapshots_to_keep=1,
+    clean_expired_files=True, orphan_file_retention_days=3, check_interval_minutes=60, max_hours_without_run=48,
+)
 QA = ResourceNamer(project="team", stage="qa")
 
 

@@ -86,3 +86,26 @@ def test_the_instance_role_writes_only_under_emr_of_the_analytics_bucket(env) ->
     if uri is not None:  # the one certificate object, nothing else of that bucket
         expected.append({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{uri.removeprefix('s3://')}"]]})
     assert sorted(map(json.dumps, reads)) == sorted(map(json.dumps, expected))
+
+
+def test_spark_reads_the_curated_iceberg_tables_through_the_jobs_glue_catalog(env) -> None:
+    """iceberg-defaults for Spark and Hive, and a glue_catalog whose settings are exactly the Glue job's
+    --conf (curated_table.glue_spark_conf) with the same warehouse: both engines see one catalog."""
+    from glue_scripts.curated_table import glue_spark_conf
+
+    name, template, _ = env
+    configurations = {c["Classification"]: c["ConfigurationProperties"] for c in only(template, "AWS::EMR::Cluster")["Properties"]["Configurations"]}
+    assert configurations["iceberg-defaults"] == {"iceberg.enabled": "true"}
+    curated = {"Fn::GetStackOutput": {"StackName": f"analytics-{name}-foundation", "Region": {"Ref": "AWS::Region"},
+                                      "OutputName": "PublishOutputRefDataLakeCuratedBucketFF1C9EA8758FBCF9"}}
+    expected = glue_spark_conf("WAREHOUSE")
+    assert set(configurations["spark-defaults"]) == set(expected)
+    for key, value in expected.items():
+        if value == "WAREHOUSE":
+            assert configurations["spark-defaults"][key] == {"Fn::Join": ["", ["s3://", curated, "/telemetry/iceberg/"]]}
+        else:
+            assert configurations["spark-defaults"][key] == value, key
+    assert {c: p.get("hive.metastore.client.factory.class") for c, p in configurations.items() if c.endswith("hive-site")} == {
+        "hive-site": "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory",
+        "spark-hive-site": "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory",
+    }

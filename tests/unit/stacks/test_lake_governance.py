@@ -14,15 +14,17 @@ from constructs_lib import ResourceNamer
 from stacks.lake_permissions import PERSONAS, GrantRow, names_for
 from tests.synth import ENVIRONMENTS
 from stacks.lake_governance import environment_lake_grants
-from tests.unit.stacks.governance_helpers import IMPORTED_ANALYST_ARN, qa_catalog_stack
+from tests.unit.stacks.governance_helpers import IMPORTED_ANALYST_ARN, QA_MAINTENANCE, qa_catalog_stack
 from tests.unit.stacks.templates import only, resources
 
 GRANT = "AWS::LakeFormation::PrincipalPermissions"
 #: Logical-id prefix of each persona's role, in the stack that owns it.
 PERSONA_ROLES = {
     "raw-crawler": ("catalog", "RawCrawlerRole"),
-    "curated-crawler": ("catalog", "CuratedCrawlerRole"),
     "raw-to-curated-job": ("catalog", "RawToCuratedRole"),
+    "migration-job": ("catalog", "MigrateToIcebergRole"),
+    "telemetry-optimizers": ("catalog", "TelemetryMaintenanceRole"),
+    "quarantine-optimizers": ("catalog", "TelemetryQuarantineMaintenanceRole"),
     "analyst": ("catalog", "AnalystRole"),
     "restricted-analyst": ("catalog", "RestrictedAnalystRole"),
     "redshift-spectrum": ("warehouse", "WarehouseSpectrumRole"),
@@ -33,7 +35,7 @@ PERSONA_ROLES = {
 
 def expected_rows(env_name: str) -> list[GrantRow]:
     env = load_config(env_name).environment
-    return environment_lake_grants(ResourceNamer(env.project, env.name), env.governance)
+    return environment_lake_grants(ResourceNamer(env.project, env.name), env.governance, migration_job=env.catalog.migrate_from_parquet)
 
 
 def _value(value: Any, template: dict) -> str:
@@ -116,15 +118,42 @@ def test_every_persona_holds_exactly_its_rows(deployed) -> None:
     assert set(by_persona) <= set(PERSONAS)
 
 
-def test_the_job_and_nothing_else_goes_without_grants(deployed) -> None:
+def test_every_persona_holds_grants(deployed) -> None:
+    """The job too, since issue 19: it commits to the Iceberg tables through the catalog. The one-time
+    migration job exists (and holds grants) only while catalog.migrate_from_parquet is on: in no
+    shipped environment."""
+    env_name, by_persona = deployed
+    assert load_config(env_name).environment.catalog.migrate_from_parquet is False
+    assert set(PERSONAS) - {"migration-job"} == set(by_persona)
+
+
+def test_the_writers_hold_only_their_tables_and_no_location(deployed) -> None:
+    """The job commits to the two curated tables, each optimizer role maintains its one table; none may
+    point a table at a location (no DATA_LOCATION_ACCESS) or read another table."""
+    env_name, by_persona = deployed
+    curated = f"analytics_{env_name}_curated"
+    job_tables = sorted(g[2] for g in by_persona["raw-to-curated-job"] if g[0] == "table")
+    assert job_tables == ["telemetry", "telemetry_quarantine"]
+    assert {g[0] for g in by_persona["raw-to-curated-job"]} == {"database", "table"}
+    assert all(g[1] == curated for g in by_persona["raw-to-curated-job"])
+    for persona, table in (("telemetry-optimizers", "telemetry"), ("quarantine-optimizers", "telemetry_quarantine")):
+        assert [(g[0], g[1], g[2]) for g in by_persona[persona]] == [("table", curated, table)]
+        assert "DELETE" in by_persona[persona][0][3] and "DELETE" not in by_persona["raw-to-curated-job"][1][3]
+
+
+def test_no_analyst_sees_the_quarantine(deployed) -> None:
+    """Rejected raw lines hold every field of a reading, sensitive columns included."""
     _, by_persona = deployed
-    assert "raw-to-curated-job" not in by_persona
-    assert set(PERSONAS) - set(by_persona) == {"raw-to-curated-job"}
+    for persona in ("analyst", "restricted-analyst"):
+        assert all(g[0] in ("database", "table", "columns", "filter") and g[2] != "telemetry_quarantine" for g in by_persona[persona])
+        assert not [g for g in by_persona[persona] if g[0] == "all-tables"]
 
 
 def test_each_grant_lives_with_its_principal(synthesised) -> None:
     app = synthesised("prod")
     for persona, (stack, prefix) in PERSONA_ROLES.items():
+        if not [row for row in expected_rows("prod") if row.persona == persona]:
+            continue  # the migration job: only while catalog.migrate_from_parquet is on (test_catalog_stack.py)
         template = app.template(f"analytics-prod-{stack}")
         roles = [k for k in resources(template, "AWS::IAM::Role") if k.startswith(prefix)]
         assert roles, f"{persona}: no role {prefix} in {stack}"
@@ -167,16 +196,21 @@ def test_the_order_is_registration_then_databases_then_grants(catalog) -> None:
     _, template = catalog
     registrations = set(resources(template, "AWS::LakeFormation::Resource"))
     databases = set(resources(template, "AWS::Glue::Database"))
-    (table,) = [k for k in resources(template, "AWS::Glue::Table") if k.startswith("CuratedTelemetryTable")]
+    tables = set(resources(template, "AWS::Glue::Table"))
+    assert len(tables) == 2
     for database in databases:
         assert registrations <= set(template["Resources"][database]["DependsOn"]), database
+    for table in tables:
+        assert set(template["Resources"][table]["DependsOn"]) & databases, table
     for logical_id, grant in resources(template, GRANT).items():
         if logical_id.startswith("Revocation"):
             continue  # the revocation's own grants: checked below
-        assert registrations | databases | {table} <= set(grant["DependsOn"]), logical_id
-    for logical_id, crawler in resources(template, "AWS::Glue::Crawler").items():
-        own = "RawCrawlerLakePermissions" if logical_id.startswith("RawCrawler") else "CuratedCrawlerLakePermissions"
-        assert any(d.startswith(own) for d in crawler["DependsOn"]), logical_id
+        assert registrations | databases | tables <= set(grant["DependsOn"]), logical_id
+    (crawler,) = resources(template, "AWS::Glue::Crawler").values()
+    assert any(d.startswith("RawCrawlerLakePermissions") for d in crawler["DependsOn"])
+    for logical_id, optimizer in resources(template, "AWS::Glue::TableOptimizer").items():
+        own = "TelemetryOptimizersLakePermissions" if logical_id.startswith("TelemetryMaintenance") else "QuarantineOptimizersLakePermissions"
+        assert any(d.startswith(own) for d in optimizer["DependsOn"]), logical_id
 
 
 def test_governed_databases_lose_iam_allowed_principals(catalog) -> None:
@@ -250,6 +284,8 @@ def hybrid() -> dict:
             schedule="cron(0 3 * * ? *)",
             crawler=CrawlerConfig(recrawl_behavior="crawl_everything", update_behavior="log", delete_behavior="log"),
             job=EtlJobConfig(worker_type="G.1X", number_of_workers=2, timeout_minutes=60, max_retries=0),
+            maintenance=QA_MAINTENANCE,
+            migrate_from_parquet=False,
         ),
         athena=AthenaConfig(analysts=WorkgroupConfig(bytes_scanned_cutoff_mb=10), reports=WorkgroupConfig(bytes_scanned_cutoff_mb=10)),
         removal_policy=cdk.RemovalPolicy.RETAIN,

@@ -32,9 +32,14 @@ PINNED = {
     "analytics-{env}-catalog": {
         "RawDatabase5F89E4EF": "AWS::Glue::Database",
         "CuratedDatabase264343C0": "AWS::Glue::Database",
-        "CuratedTelemetryTable4ED1B3D7": "AWS::Glue::Table",
+        # The curated Iceberg tables (issue 19; they replaced the Parquet table CuratedTelemetryTable4ED1B3D7,
+        # see .destructive-changes.yaml and the README's "Moving an existing environment to Iceberg").
+        "TelemetryTable0E09D475": "AWS::Glue::Table",
+        "TelemetryQuarantineTable0760FDCB": "AWS::Glue::Table",
         "GlueSecurityKey01AA056D": "AWS::KMS::Key",
         "RawToCuratedContinuousLogs10440D72": "AWS::Logs::LogGroup",
+        "TelemetryMaintenanceHealthCheckLogGroup3DB1F995": "AWS::Logs::LogGroup",
+        "TelemetryQuarantineMaintenanceHealthCheckLogGroupB26FEFC9": "AWS::Logs::LogGroup",
         "WorkflowDeadLetterKeyCB93486F": "AWS::KMS::Key",
         "WorkflowDeadLetterQueue373720EB": "AWS::SQS::Queue",
         "RevocationLogGroupF1877336": "AWS::Logs::LogGroup",

@@ -1,4 +1,5 @@
-"""The saved Athena queries parse as Athena (Trino) SQL and read only what they promise."""
+"""The saved Athena queries (glue_scripts/curated_table.py SAVED_QUERIES, as the catalog stack saves
+them) parse as Athena (Trino) SQL and read only what they promise."""
 
 from __future__ import annotations
 
@@ -7,51 +8,56 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from stacks.telemetry_tables import NAMED_QUERIES, QUERIES_DIR, query_sql
+from glue_scripts.curated_table import CURATED, TABLE_NAME, SavedQuery
+from stacks.telemetry_tables import SAVED_QUERIES, named_queries
 
 DATABASE = "analytics_dev_curated"
+QUERIES = {query.name: query for query in named_queries(DATABASE)}
 
 
-@pytest.mark.parametrize("stem", sorted(NAMED_QUERIES))
-def test_query_parses_as_athena_sql_with_every_placeholder_filled(stem: str) -> None:
-    sql = query_sql(stem, database=DATABASE)
+def parsed(name: str) -> exp.Expression:
+    return sqlglot.parse_one(QUERIES[name].sql, read="athena")
+
+
+def test_every_saved_query_of_the_definitions_is_saved_once() -> None:
+    assert sorted(QUERIES) == sorted(query.name for query in SAVED_QUERIES.values())
+    assert len(QUERIES) == len(SAVED_QUERIES) == 3
+    assert {query.database for query in QUERIES.values()} == {DATABASE}
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_query_parses_as_athena_sql_with_every_placeholder_filled(name: str) -> None:
+    sql = QUERIES[name].sql
     assert "${" not in sql
-    statement = sqlglot.parse_one(sql, read="athena")
+    statement = parsed(name)
     assert isinstance(statement, exp.Select)
     tables = {(t.db, t.name) for t in statement.find_all(exp.Table)}
-    assert tables == {(DATABASE, "telemetry")}
+    assert tables == {(DATABASE, TABLE_NAME)}
 
 
-@pytest.mark.parametrize("stem", sorted(NAMED_QUERIES))
-def test_query_prunes_partitions(stem: str) -> None:
-    """Every saved query filters on event_date, so Athena reads only some partitions."""
-    statement = sqlglot.parse_one(query_sql(stem, database=DATABASE), read="athena")
-    where = statement.args.get("where")
-    assert where is not None and "event_date" in {c.name for c in where.find_all(exp.Column)}
-
-
-def test_every_sql_file_is_a_named_query() -> None:
-    assert sorted(p.stem for p in QUERIES_DIR.glob("*.sql")) == sorted(NAMED_QUERIES)
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_query_prunes_day_partitions(name: str) -> None:
+    """The table is partitioned by day(event_time) (hidden partitioning: no event_date column any
+    more); every saved query filters on event_time, so Athena reads only some day partitions."""
+    assert CURATED.partition_source == "event_time"
+    where = parsed(name).args.get("where")
+    assert where is not None and "event_time" in {c.name for c in where.find_all(exp.Column)}
+    assert "event_date" not in QUERIES[name].sql
 
 
 def test_hourly_aggregates_read_only_three_columns() -> None:
-    """The benchmark's query ratio assumes device_id, event_time and metrics (plus the partition)."""
-    statement = sqlglot.parse_one(query_sql("hourly_aggregates_per_device", database=DATABASE), read="athena")
-    table_columns = {c.name for c in statement.find_all(exp.Column)} - {"metric", "value", "hour"}
-    assert table_columns == {"device_id", "event_time", "metrics", "event_date"}
+    """The benchmark's query ratio assumes device_id, event_time and metrics."""
+    table_columns = {c.name for c in parsed("hourly-aggregates-per-device").find_all(exp.Column)} - {"metric", "value", "hour"}
+    assert table_columns == {"device_id", "event_time", "metrics"}
 
 
 def test_the_parse_check_rejects_broken_sql() -> None:
     """The check above can fail: a query missing its FROM target does not parse."""
-    broken = query_sql("silent_devices", database=DATABASE).replace(f'FROM "{DATABASE}"."telemetry"', "FROM WHERE")
+    broken = QUERIES["silent-devices"].sql.replace(f'FROM "{DATABASE}"."{TABLE_NAME}"', "FROM WHERE")
     with pytest.raises(ParseError):
         sqlglot.parse_one(broken, read="athena")
 
 
-def test_an_unknown_placeholder_fails_loudly(tmp_path, monkeypatch) -> None:
-    import stacks.telemetry_tables as tables
-
-    (tmp_path / "typo.sql").write_text('SELECT 1 FROM "${databse}"."t"')
-    monkeypatch.setattr(tables, "QUERIES_DIR", tmp_path)
+def test_an_unknown_placeholder_fails_loudly() -> None:
     with pytest.raises(KeyError, match="databse"):
-        tables.query_sql("typo", database=DATABASE)
+        SavedQuery("typo", "d", 'SELECT 1 FROM "${databse}"."t"').render(DATABASE)
