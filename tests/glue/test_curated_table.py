@@ -117,3 +117,20 @@ def test_day_conditions_merge_consecutive_days() -> None:
         "t.event_time IS NULL)"
     )
     assert lakehouse.day_condition("x", []) == "FALSE"
+
+
+def test_maintenance_compacts_a_day_to_one_file_and_keeps_every_row(spark: SparkSession, tmp_path: Path) -> None:
+    """The optimizers' work as Iceberg's procedures (lakehouse.maintain with MAINTENANCE): two runs
+    leave two files in a day; after maintenance one, with the same rows."""
+    output = tmp_path / "out"
+    for run in range(2):
+        write_raw(tmp_path / f"raw-{run}", "a.gz", [line(normalised("pump-1", T0 + dt.timedelta(seconds=run)))],
+                  event_date=str(T0.date()), event_hour="08")
+        job.run_local(["--local", "--input", str(tmp_path / f"raw-{run}"), "--output", str(output), "--run-id", f"r{run}",
+                       "--master", "local[1]", "--shuffle-partitions", "2"])
+    rows = sorted(tuple(r) for r in tables.curated(spark, output).collect())
+    assert len(tables.data_files(spark, output)) == 2
+    result = lakehouse.maintain(spark, tables.tables(spark, output).curated_ref, curated_table.MAINTENANCE)
+    assert result["rewrite_data_files"]["rewritten_data_files_count"] == 2
+    assert len(tables.data_files(spark, output)) == 1
+    assert sorted(tuple(r) for r in tables.curated(spark, output).collect()) == rows
