@@ -39,6 +39,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -221,31 +222,16 @@ class CatalogStack(EnvironmentStack):
 
         # Assets of their own, so the job role is granted these objects, not the whole bootstrap
         # assets bucket (which glue.Code.from_asset would grant).
-        script = s3_assets.Asset(self, "RawToCuratedScript", path=str(JOB_SCRIPT))
-        modules = s3_assets.Asset(
-            self, "RawToCuratedModules", path=str(GLUE_SCRIPTS), exclude=["*", *(f"!{name}" for name in JOB_MODULES)]
-        )
-        self.job = LakeEtlJob(
-            self, "RawToCurated",
-            job_name=namer.name("raw-to-curated"),
+        self.job = self._iceberg_job(
+            "RawToCurated", config, catalog_key=catalog_key,
+            name="raw-to-curated", script_path=JOB_SCRIPT, modules=JOB_MODULES,
             description="Raw JSON -> MERGE into the curated Iceberg tables (telemetry, telemetry_quarantine)",
-            script=glue.Code.from_bucket(script.bucket, script.s3_object_key),
-            extra_python_files=[glue.Code.from_bucket(modules.bucket, modules.s3_object_key)],
-            glue_version=glue.GlueVersion.V5_1,
-            source_bucket=raw_bucket, source_prefix=RAW_PREFIX,
-            iceberg_tables=list(self.tables), catalog_key=catalog_key,
-            data_key=data_key, security=self.security,
-            worker_type=glue.WorkerType[config.job.worker_type.replace('.', '_')],
-            number_of_workers=config.job.number_of_workers,
-            timeout=cdk.Duration.minutes(config.job.timeout_minutes),
-            max_retries=config.job.max_retries,
+            source_bucket=raw_bucket, source_prefix=RAW_PREFIX, max_retries=config.job.max_retries,
             arguments=job_arguments(
                 raw_path=f"s3://{raw_bucket.bucket_name}/{RAW_PREFIX}",
                 warehouse=f"s3://{curated_bucket.bucket_name}/{WAREHOUSE_PREFIX}",
                 database=self.curated_database_name,
             ),
-            log_retention=settings.log_retention,
-            log_removal_policy=removal_policy,
         )
 
         self.workflow = EtlWorkflow(
@@ -293,39 +279,56 @@ class CatalogStack(EnvironmentStack):
         tables (glue_scripts/migrate_to_iceberg.py; idempotent: a second run adds nothing). Started by hand,
         once, with the schedule paused; removed again by turning catalog.migrate_from_parquet off. It reads
         the old readings and quarantine (read-only: the migration never deletes) and commits as the job does."""
-        namer, data_key, curated = self.settings.namer, self.data_key, self.curated_bucket
-        script = s3_assets.Asset(self, "MigrateToIcebergScript", path=str(MIGRATION_SCRIPT))
-        modules = s3_assets.Asset(
-            self, "MigrateToIcebergModules", path=str(GLUE_SCRIPTS), exclude=["*", *(f"!{name}" for name in MIGRATION_MODULES)]
-        )
+        data_key, curated = self.data_key, self.curated_bucket
         arguments = job_arguments(
             raw_path="", warehouse=f"s3://{curated.bucket_name}/{WAREHOUSE_PREFIX}", database=self.curated_database_name,
         )
         del arguments["--raw_path"]  # the migration reads the old curated zone, not the raw one
-        migration = LakeEtlJob(
-            self, "MigrateToIceberg",
-            job_name=namer.name("migrate-to-iceberg"),
+        migration = self._iceberg_job(
+            "MigrateToIceberg", config, catalog_key=catalog_key,
+            name="migrate-to-iceberg", script_path=MIGRATION_SCRIPT, modules=MIGRATION_MODULES,
             description="One-time: the Parquet curated table of before issue 19 -> MERGE into the curated Iceberg tables",
-            script=glue.Code.from_bucket(script.bucket, script.s3_object_key),
-            extra_python_files=[glue.Code.from_bucket(modules.bucket, modules.s3_object_key)],
-            glue_version=glue.GlueVersion.V5_1,
-            source_bucket=curated, source_prefix=CURATED_PREFIX,
-            iceberg_tables=list(self.tables), catalog_key=catalog_key,
-            data_key=data_key, security=self.security,
-            worker_type=glue.WorkerType[config.job.worker_type.replace('.', '_')],
-            number_of_workers=config.job.number_of_workers,
-            timeout=cdk.Duration.minutes(config.job.timeout_minutes),
-            max_retries=0,
+            source_bucket=curated, source_prefix=CURATED_PREFIX, max_retries=0,
             arguments={
                 **arguments,
                 "--old_curated_path": f"s3://{curated.bucket_name}/{OLD_CURATED_GLOB}",
                 "--old_quarantine_path": f"s3://{curated.bucket_name}/{OLD_QUARANTINE_PREFIX}",
             },
-            log_retention=self.settings.log_retention,
-            log_removal_policy=self.settings.removal_policy,
         )
         grant_prefix_read(migration.role, curated, OLD_QUARANTINE_PREFIX, data_key)
         return migration
+
+    def _iceberg_job(
+        self, construct_id: str, config: CatalogConfig, *, catalog_key: kms.IKey, name: str, script_path: Path,
+        modules: Sequence[str], description: str, source_bucket: s3.IBucket, source_prefix: str, max_retries: int,
+        arguments: dict[str, str],
+    ) -> LakeEtlJob:
+        """A Glue 5.1 job that commits to both Iceberg tables: its script and its modules as assets of their
+        own (one zip: Glue imports ``--extra-py-files`` by object name, and asset objects are named by hash),
+        so the role is granted these objects, not the whole bootstrap assets bucket (which
+        ``glue.Code.from_asset`` would grant)."""
+        script = s3_assets.Asset(self, f"{construct_id}Script", path=str(script_path))
+        code = s3_assets.Asset(
+            self, f"{construct_id}Modules", path=str(GLUE_SCRIPTS), exclude=["*", *(f"!{module}" for module in modules)]
+        )
+        return LakeEtlJob(
+            self, construct_id,
+            job_name=self.settings.namer.name(name),
+            description=description,
+            script=glue.Code.from_bucket(script.bucket, script.s3_object_key),
+            extra_python_files=[glue.Code.from_bucket(code.bucket, code.s3_object_key)],
+            glue_version=glue.GlueVersion.V5_1,
+            source_bucket=source_bucket, source_prefix=source_prefix,
+            iceberg_tables=list(self.tables), catalog_key=catalog_key,
+            data_key=self.data_key, security=self.security,
+            worker_type=glue.WorkerType[config.job.worker_type.replace('.', '_')],
+            number_of_workers=config.job.number_of_workers,
+            timeout=cdk.Duration.minutes(config.job.timeout_minutes),
+            max_retries=max_retries,
+            arguments=arguments,
+            log_retention=self.settings.log_retention,
+            log_removal_policy=self.settings.removal_policy,
+        )
 
     def _maintain(
         self, config: TableMaintenanceConfig, *, catalog_key: kms.IKey, alarm_topic: sns.ITopic
