@@ -69,7 +69,7 @@ from glue_scripts.curated_table import CURATED, QUARANTINE, TABLE_NAME, job_argu
 from stacks.environment import EnvironmentSettings, EnvironmentStack, LakeResources
 from stacks.lake_governance import grant_persona, persona_role, serialize_lake_grants
 from stacks.lake_permissions import OPTIMIZER_PERSONAS, GrantRow
-from stacks.nag_reasons import INLINE_GRANT_POLICIES
+from stacks.nag_reasons import ENCRYPTED_TOPIC_PUBLISH_GRANT, INLINE_GRANT_POLICIES
 from stacks.telemetry_tables import CURATED_PREFIX, RAW_PREFIX, WAREHOUSE_PREFIX, iceberg_table, named_queries
 
 GLUE_SCRIPTS = Path(__file__).resolve().parent.parent / "glue_scripts"
@@ -116,10 +116,6 @@ GLUE_MANAGED_LOG_GROUPS = (
 PUT_METRIC_DATA_HAS_NO_RESOURCES = (
     "cloudwatch:PutMetricData supports no resource narrower than '*'; the statement is limited to "
     "the Glue namespace with the cloudwatch:namespace condition."
-)
-ENCRYPTED_TOPIC_PUBLISH_GRANT = (
-    "CDK's publish grant on the KMS-encrypted alarm topic: SNS needs kms:GenerateDataKey* (data keys "
-    "with or without plaintext) and kms:Decrypt on the topic's key, and on that key only."
 )
 REGISTRATION_ROLE_READS_THE_ZONE = (
     "Objects under one registered zone prefix (<bucket>/telemetry/*): Lake Formation assumes the "
