@@ -70,3 +70,16 @@ def _stack_name(construct: IConstruct) -> str:
         return cdk.Stack.of(construct).stack_name
     except Exception:  # constructs above any stack (the app itself)
         return "<app>"
+
+
+def synthesise_under_packs(app: cdk.App, outdir: Path) -> list[Finding]:
+    """Every finding of ``app`` (written to ``outdir``) under the app's five packs (stacks.compliance):
+    synth raises ValidationFailed when there is any, and the report in ``outdir`` lists them."""
+    from stacks.compliance import add_compliance_checks
+
+    add_compliance_checks(app)
+    try:
+        app.synth()
+    except RuntimeError as error:
+        assert "ValidationFailed" in str(error)
+    return findings(outdir)
